@@ -1,0 +1,39 @@
+"""Raw web archive: every fetched response kept in gzip WARC files, readable and verifiable.
+
+- :mod:`crawler.archive.writer`: :class:`WarcWriter`, writing fetches to rotating files.
+- :mod:`crawler.archive.reader`: :func:`read_record` (one response from its location),
+  :func:`iter_records` (a whole file).
+- :mod:`crawler.archive.verify`: :func:`verify`, checking files and expected locations.
+- :mod:`crawler.archive.middleware`: :class:`WarcArchiveMiddleware` for Scrapy (import it from
+  there; it is not imported here so the rest works without a crawler).
+"""
+
+from __future__ import annotations
+
+from crawler.archive._format import (
+    ArchiveError,
+    CorruptRecordError,
+    RecordNotFoundError,
+    TruncatedRecordError,
+)
+from crawler.archive.reader import ArchivedResponse, WarcRecord, iter_records, read_record
+from crawler.archive.verify import ExpectedRecord, Problem, VerifyReport, verify
+from crawler.archive.writer import HttpExchange, WarcLocation, WarcWriter
+
+__all__ = [
+    "ArchiveError",
+    "ArchivedResponse",
+    "CorruptRecordError",
+    "ExpectedRecord",
+    "HttpExchange",
+    "Problem",
+    "RecordNotFoundError",
+    "TruncatedRecordError",
+    "VerifyReport",
+    "WarcLocation",
+    "WarcRecord",
+    "WarcWriter",
+    "iter_records",
+    "read_record",
+    "verify",
+]

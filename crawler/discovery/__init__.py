@@ -1,0 +1,1 @@
+"""Finding an outlet's articles: crawl windows, dates in URLs, feeds and listing pages."""

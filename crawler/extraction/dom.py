@@ -1,0 +1,92 @@
+"""Parsing pages and selecting elements: one parse per page, compiled selectors cached."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+from w3lib.encoding import html_to_unicode
+
+from crawler.extraction.text import fold, nfc
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+
+class PageParseError(ValueError):
+    """The input is not an HTML page that can be parsed."""
+
+
+def decode(html: str | bytes) -> str:
+    """The page as NFC text; bytes are decoded by BOM, ``<meta charset>`` or detection."""
+    if isinstance(html, bytes):
+        _, text = html_to_unicode(None, html)
+    else:
+        text = html
+    # Normalising the whole document once means every selector, comparison and stored
+    # string downstream sees composed Vietnamese letters.
+    return nfc(text)
+
+
+def parse(html: str | bytes) -> HtmlElement:
+    """The document's root element; :class:`PageParseError` when there is no HTML in it."""
+    text = decode(html)
+    if not text.strip():
+        raise PageParseError("empty document")
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_parser())
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise PageParseError(f"not parseable as HTML: {exc}") from exc
+    if root is None or len(root) == 0:
+        raise PageParseError("no elements in document")
+    return root
+
+
+@cache
+def _parser() -> lxml.html.HTMLParser:
+    return lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+
+
+@cache
+def compiled(selector: str) -> CSSSelector:
+    """A CSS selector compiled once per process."""
+    return CSSSelector(selector, translator="html")
+
+
+def select_all(root: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]:
+    """Matches of the first selector that matches anything."""
+    for selector in selectors:
+        found: list[HtmlElement] = compiled(selector)(root)
+        if found:
+            return found
+    return []
+
+
+def select_first(root: HtmlElement, selectors: tuple[str, ...]) -> HtmlElement | None:
+    """The first match of the first selector that matches anything."""
+    found = select_all(root, selectors)
+    return found[0] if found else None
+
+
+def text_of(element: HtmlElement | None) -> str:
+    """An element's text content, folded; "" for None."""
+    if element is None:
+        return ""
+    return fold(element.text_content())
+
+
+def remove(element: HtmlElement) -> None:
+    """Remove an element but keep its tail text in the document."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)

@@ -1,0 +1,1 @@
+"""Scrapy components of the archive that are neither spiders nor item pipelines."""
