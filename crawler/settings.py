@@ -80,15 +80,37 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.middleware.mirrors.MirrorDownloadHandler",
     "https": "crawler.middleware.mirrors.MirrorDownloadHandler",
 }
-DOWNLOADER_MIDDLEWARES = {
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    # After RobotsTxt (100): robots.txt Crawl-delay becomes a floor under the slot delay.
+    "crawler.middleware.crawldelay.CrawlDelayMiddleware": 120,
+    # Retries wait (exponential backoff, Retry-After) instead of hammering a failing host.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middleware.retry.BackoffRetryMiddleware": 550,
     # After HttpCompression (590) so bodies are decompressed, before Retry (550) so every
     # retried 500 is archived; redirects are archived from the response_downloaded signal.
     "crawler.archive.middleware.WarcArchiveMiddleware": 585,
 }
-DOWNLOADER_MIDDLEWARES["crawler.middleware.crawldelay.CrawlDelayMiddleware"] = 120
+ITEM_PIPELINES = {
+    # URLs canonicalised and text in NFC before anything else sees the item.
+    "pipelines.normalize.NormalizePipeline": 100,
+    # Dedup and storage, batched on a writer thread off the reactor.
+    "pipelines.store.StorePipeline": 500,
+}
+EXTENSIONS = {
+    # One pages row per response (with its WARC location) and one crawl_runs row per crawl.
+    "pipelines.pages.PageLedger": 500,
+}
+# Forgets JOBDIR request fingerprints after a hard kill, so --resume leaves no holes.
+DUPEFILTER_CLASS = "crawler.middleware.dupefilter.CrashSafeDupeFilter"
 
 ARCHIVE_RESPECT_CRAWL_DELAY = _env("ARCHIVE_RESPECT_CRAWL_DELAY", "true").lower() != "false"
 """Whether robots.txt Crawl-delay sets a floor under each site's request delay."""
 
 ARCHIVE_MAX_CRAWL_DELAY = float(_env("ARCHIVE_MAX_CRAWL_DELAY", "60"))
 """The largest Crawl-delay honoured, in seconds (larger ones are capped and logged)."""
+
+ARCHIVE_RETRY_BACKOFF = float(_env("ARCHIVE_RETRY_BACKOFF", "1.0"))
+"""Seconds before the first retry of a failed request; doubled at each further retry."""
+
+ARCHIVE_RETRY_BACKOFF_MAX = float(_env("ARCHIVE_RETRY_BACKOFF_MAX", "60"))
+"""The longest wait between two tries of a request, in seconds."""

@@ -12,6 +12,9 @@ from datetime import date, datetime, time, timedelta
 
 from crawler.extraction.dates import VIETNAM, parse_any
 
+OVERLAP = timedelta(hours=1)
+"""How far an incremental crawl's window reaches back before the previous crawl started."""
+
 
 def parse_day(text: str) -> date:
     """A ``YYYY-MM-DD`` command-line date; ValueError with a clear message otherwise."""
@@ -50,8 +53,12 @@ class CrawlWindow:
     def incremental(
         cls, last_crawl: datetime | None, first_days: int, now: datetime, refresh: bool = False
     ) -> CrawlWindow:
-        """Everything since the previous crawl, or the last ``first_days`` days."""
-        since = last_crawl if last_crawl is not None else now - timedelta(days=first_days)
+        """Everything since the previous crawl, or the last ``first_days`` days.
+
+        The window reaches :data:`OVERLAP` before the previous crawl: pages print times to the
+        minute and clocks differ, and what is already stored costs nothing twice."""
+        first = now - timedelta(days=first_days)
+        since = first if last_crawl is None else last_crawl - OVERLAP
         return cls("incremental", since, None, refresh)
 
     def modified_in_range(self, lastmod: datetime | None) -> bool:
@@ -64,12 +71,16 @@ class CrawlWindow:
             return True
         return lastmod >= self.since
 
-    def published_in_range(self, published: datetime | None) -> bool:
-        """Whether a publication time falls inside the window (unknown: yes, for incremental)."""
+    def published_in_range(self, published: datetime | None, changed: bool = False) -> bool:
+        """Whether an article published at ``published`` belongs to the crawl.
+
+        Backfills keep what was published inside the window. Incremental crawls keep what
+        was published since the window started, plus an older story whose sitemap ``lastmod``
+        says it changed since (``changed``); an unknown date counts as new."""
         if published is None:
             return self.mode != "backfill"
         if self.since is not None and published < self.since:
-            return self.mode != "backfill"  # incremental crawls keep old stories that changed
+            return self.mode == "incremental" and changed
         return self.until is None or published < self.until
 
     def day_in_range(self, day: date) -> bool:

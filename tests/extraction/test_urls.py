@@ -12,7 +12,10 @@ from crawler.urls import canonicalize, same_site
             "HTTPS://WWW.Baohatinh.vn:443/a-post1.html?utm_source=fb&fbclid=x#top",
             "https://baohatinh.vn/a-post1.html",
         ),
-        ("https://m.baonghean.vn/x-12345678.html?zarsrc=31&gclid=1", "https://baonghean.vn/x-12345678.html"),
+        (
+            "https://m.baonghean.vn/x-12345678.html?zarsrc=31&gclid=1",
+            "https://baonghean.vn/x-12345678.html",
+        ),
         ("http://baoquangtri.vn:80/a/?b=2&a=1", "http://baoquangtri.vn/a/?a=1&b=2"),
         ("https://baocantho.com.vn/x-a1.html?page=2", "https://baocantho.com.vn/x-a1.html?page=2"),
     ],

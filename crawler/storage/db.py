@@ -1,0 +1,134 @@
+"""Engines from settings, SQLite tuning, and Alembic migrations run programmatically.
+
+* The database is ``ARCHIVE_DATABASE_URL`` (see :func:`crawler.config.database_url`); by
+  default a SQLite file under ``ARCHIVE_DATA_DIR``, which is created on demand.
+* SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
+  ``synchronous=NORMAL`` (a committed transaction survives a killed process; only a power
+  cut may lose the last commits), ``busy_timeout`` (a second writer waits instead of failing),
+  ``foreign_keys=ON`` and a 64 MiB page cache. Transactions start with ``BEGIN IMMEDIATE``:
+  a writer takes the write lock up front, so two crawls on one file serialise cleanly instead
+  of failing with "database is locked" when a read transaction tries to become a write one.
+* :func:`upgrade` applies the migrations packaged in :mod:`crawler.storage.migrations`
+  (located from this file, so it works from an installed package, whatever the working
+  directory). :func:`engine_from_settings` and :func:`make_engine` apply them automatically on
+  first use; concurrent first uses are serialised (SQLite write lock, PostgreSQL advisory
+  lock), so two processes starting on an empty database do not race.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from crawler.config import data_dir, database_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic script directory (``env.py``, ``versions/``) inside the package."""
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+"""How long a SQLite writer waits for another one's lock before failing."""
+
+SQLITE_CACHE_KIB = 64 * 1024
+"""Page cache per SQLite connection (the LSH bucket index is large and written at random)."""
+
+PG_MIGRATION_LOCK = 0x41524348  # "ARCH": pg_advisory_xact_lock key for migrations
+
+_migrated: set[str] = set()
+_migrated_lock = threading.Lock()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations (no ``alembic.ini``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, migrate: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``, tuned per backend, migrated to head unless ``migrate=False``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    if migrate:
+        ensure_migrated(engine)
+    return engine
+
+
+def engine_from_settings(settings: BaseSettings, *, migrate: bool = True) -> Engine:
+    """The archive's engine from ``ARCHIVE_DATABASE_URL`` / ``ARCHIVE_DATA_DIR``.
+
+    Creates ``ARCHIVE_DATA_DIR`` (it also holds the WARC files) and migrates on first use.
+    """
+    data_dir(settings).mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+    return make_engine(database_url(settings), migrate=migrate)  # type: ignore[arg-type]
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` in one transaction, serialised between processes."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        command.upgrade(alembic_config(conn), revision)
+
+
+def ensure_migrated(engine: Engine) -> None:
+    """:func:`upgrade` to head once per process and database, skipped when already there."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _migrated_lock:
+        if key in _migrated:
+            return
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+        _migrated.add(key)

@@ -1,0 +1,201 @@
+"""The archive's schema as SQLAlchemy 2 typed models.
+
+Every text column holds NFC text; every time is timezone-aware (:class:`UTCDateTime`).
+The Alembic migrations in :mod:`crawler.storage.migrations` produce exactly this schema
+(a test compares autogenerate against these models).
+
+Tables
+------
+``outlets``              one row per outlet domain.
+``crawl_runs``           one row per crawl (spider names, mode, status, Scrapy stats).
+``articles``             one row per canonical URL — the *story as last seen*, with its dedup
+                         verdict (``duplicate_of`` exact, ``near_duplicate_of`` + similarity).
+``article_versions``     every distinct text an article ever had (version 1 = first seen).
+``pages``                one row per fetched response: status, time, WARC location,
+                         extraction outcome and error, the article it gave.
+``body_hashes``          normalised body hash → first article with that body (unique: race-free
+                         exact dedup between concurrent writers).
+``near_dup_signatures``  MinHash signature of each indexed article.
+``near_dup_buckets``     LSH bucket key → article (the persistent near-dup index).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 - SQLAlchemy resolves Mapped[...] at runtime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from crawler.storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints the same."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Outlet(Base):
+    """A news outlet, identified by its domain without ``www.``."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)  # e.g. "baohatinh.vn"
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)  # first article stored
+
+
+class CrawlRun(Base):
+    """One crawl: opened when the spider opens, closed with the crawler's stats."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while running
+    spiders: Mapped[list[str]] = mapped_column(JSON)  # spider names of this crawl
+    mode: Mapped[str | None] = mapped_column(String(32))  # e.g. "incremental", "full"
+    status: Mapped[str] = mapped_column(String(32))  # "running", then the close reason
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # Scrapy stats at close
+
+
+class Article(Base):
+    """One story at one canonical URL, as last seen; its history is in ``article_versions``.
+
+    ``duplicate_of`` points at the first article with the same normalised body (exact
+    duplicate); ``near_duplicate_of`` at the indexed article it resembles, with the estimated
+    Jaccard ``near_similarity``. Duplicates are kept, never deleted; queries hide them by
+    default.
+    """
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)  # one canonical URL = one row
+    url: Mapped[str] = mapped_column(Text)  # page URL it was last fetched from
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    sapo: Mapped[str | None] = mapped_column(Text)  # lead paragraph
+    body: Mapped[str | None] = mapped_column(Text)  # paragraphs joined by "\n"
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    images: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"url", "caption"}]
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # page's, or change seen
+    category: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    slug: Mapped[str | None] = mapped_column(Text)
+    extractor_version: Mapped[str | None] = mapped_column(String(64))
+    body_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # sha256 normalised
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of title+sapo+body
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    near_duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    near_similarity: Mapped[float | None] = mapped_column(Float)  # estimated Jaccard
+    version: Mapped[int] = mapped_column(Integer)  # number of versions = latest version no.
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArticleVersion(Base):
+    """One distinct text of an article; version 1 is the text first seen."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, … per article
+    url: Mapped[str] = mapped_column(Text)  # page URL this text was fetched from
+    title: Mapped[str | None] = mapped_column(Text)
+    sapo: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    images: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    category: Mapped[str | None] = mapped_column(Text)
+    extractor_version: Mapped[str | None] = mapped_column(String(64))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this text was seen
+
+
+class Page(Base):
+    """One fetched response and what became of it.
+
+    ``warc_file`` is relative to ``ARCHIVE_DATA_DIR``; ``warc_offset``/``warc_length`` locate
+    the WARC record. ``outcome`` is None until an item for the page is stored, then one of
+    "stored", "duplicate", "updated", "unchanged", "failed" (``error`` says why; the page
+    stays in the WARC for re-extraction).
+    """
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    url: Mapped[str] = mapped_column(Text, index=True)  # response URL (after redirects)
+    canonical_url: Mapped[str | None] = mapped_column(Text, index=True)
+    status: Mapped[int | None] = mapped_column(Integer)  # HTTP status
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    warc_file: Mapped[str | None] = mapped_column(Text)  # relative to ARCHIVE_DATA_DIR
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)  # byte offset of the record
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)  # record length in bytes
+    outcome: Mapped[str | None] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)  # extraction error, when failed
+    extractor_version: Mapped[str | None] = mapped_column(String(64))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+
+
+class BodyHash(Base):
+    """First article seen with a normalised body; the primary key makes exact dedup race-free."""
+
+    __tablename__ = "body_hashes"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+
+
+class NearDupSignature(Base):
+    """MinHash signature of an indexed (root) article, for verifying LSH candidates."""
+
+    __tablename__ = "near_dup_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    sketch: Mapped[str] = mapped_column(String(64))  # crawler.dedup.minhash.SKETCH_ID
+    signature: Mapped[bytes] = mapped_column(LargeBinary)  # NUM_PERM little-endian uint32
+
+
+class NearDupBucket(Base):
+    """One LSH band bucket of an indexed article: lookups are ``WHERE bucket IN (...)``."""
+
+    __tablename__ = "near_dup_buckets"
+    __table_args__ = (Index("ix_near_dup_buckets_article_id", "article_id"),)
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 64-bit band hash
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )

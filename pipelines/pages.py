@@ -1,0 +1,134 @@
+"""Page ledger: one ``pages`` row per fetched response and one ``crawl_runs`` row per crawl.
+
+Contract with the WARC writer (``crawler/archive/``)
+----------------------------------------------------
+The archive downloader middleware writes every response to a WARC file and, in its
+``process_response``, sets on the *request* (``response.meta`` is that same dict once the
+response reaches the engine; in a downloader middleware ``response.meta`` is not available
+yet)::
+
+    request.meta["warc"] = {"file": "<path relative to ARCHIVE_DATA_DIR>",
+                            "offset": <int byte offset of the record>,
+                            "length": <int record length in bytes>}
+
+The ledger copies that location onto the page row (``warc_file``, ``warc_offset``,
+``warc_length``); a response without it is recorded with an empty location.
+
+Contract with spiders
+---------------------
+Yield a :class:`crawler.items.Article` (``url`` = ``response.url``) for a page that extracted,
+or a :class:`crawler.storage.records.ExtractionFailure` (``url`` = ``response.url``, ``error``)
+for one that did not. The store pipeline then sets the page row's ``outcome`` ("stored",
+"duplicate", "updated", "unchanged", "failed"), ``error`` and ``article_id``. Pages that give
+no item (listings, sitemaps, robots.txt) keep ``outcome`` empty.
+
+Enable with ``EXTENSIONS = {"pipelines.pages.PageLedger": 500}``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from crawler.storage import writer as storage_writer
+from crawler.storage.records import PageRecord
+from crawler.storage.repository import utcnow
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+def warc_location(meta: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
+    """``(file, offset, length)`` from ``meta["warc"]``, Nones when absent or malformed."""
+    warc = meta.get("warc")
+    if not isinstance(warc, dict):
+        return None, None, None
+    file = warc.get("file")
+    offset, length = warc.get("offset"), warc.get("length")
+    return (
+        str(file) if file else None,
+        int(offset) if isinstance(offset, int) else None,
+        int(length) if isinstance(length, int) else None,
+    )
+
+
+class PageLedger:
+    """Scrapy extension recording every response and the crawl run.
+
+    * ``spider_opened``: starts (or joins) the crawler's storage writer, which opens a
+      ``crawl_runs`` row (spider name, ``spider.crawl_mode`` if any, status "running");
+    * ``response_received``: queues a :class:`PageRecord` (URL, status, time, WARC location
+      from ``request.meta["warc"]``) — queued, never written on the reactor thread;
+    * ``spider_closed``: waits (in a thread) for the writer to commit everything, then the
+      run is closed with the close reason and the crawler stats.
+
+    Settings read: ``ARCHIVE_DATABASE_URL``, ``ARCHIVE_DATA_DIR``, ``ARCHIVE_BATCH_SIZE``,
+    ``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE`` (through the shared writer).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.writer: storage_writer.StorageWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageLedger:
+        """Connect the ledger to the crawler's signals."""
+        ledger = cls(crawler)
+        crawler.signals.connect(ledger.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ledger.response_received, signal=signals.response_received)
+        crawler.signals.connect(ledger.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ledger.spider_closed, signal=signals.spider_closed)
+        return ledger
+
+    def spider_opened(self, spider: Any) -> None:
+        """Start the shared writer (its thread opens the crawl run)."""
+        self.writer = storage_writer.acquire(self.crawler, spider)
+
+    def response_received(self, response: Any, request: Any, spider: Any) -> None:
+        """Queue one page row for the response."""
+        if self.writer is None:
+            return
+        meta = getattr(request, "meta", None)
+        if meta is None:
+            try:
+                meta = response.meta
+            except AttributeError:
+                meta = {}
+        file, offset, length = warc_location(meta)
+        self.writer.submit(
+            "page",
+            PageRecord(
+                url=response.url,
+                status=getattr(response, "status", None),
+                fetched_at=utcnow(),
+                warc_file=file,
+                warc_offset=offset,
+                warc_length=length,
+            ),
+        )
+
+    def response_downloaded(self, response: Any, request: Any, spider: Any) -> None:
+        """Queue a page row for a redirect, which RedirectMiddleware consumes before the engine.
+
+        Recorded on the next reactor turn, once every handler of this signal has run (the
+        WARC middleware archives redirects from this same signal and puts the location in
+        ``request.meta``). A permanent redirect recorded here also tells later crawls that
+        the old URL is known."""
+        status = getattr(response, "status", None)
+        if self.writer is None or status is None or not 300 <= status < 400:
+            return
+        call_later(0, self.response_received, response, request, spider)
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
+        """Commit everything and close the crawl run with the stats."""
+        if self.writer is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        await maybe_deferred_to_future(
+            deferToThread(storage_writer.release, self.crawler, reason, stats)
+        )
+        self.writer = None
