@@ -77,7 +77,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         spider_args["since"] = args.since
     if args.until:
         spider_args["until"] = args.until
-    return run_crawl(settings, classes, spider_args, resume=args.resume, generic_url=args.url)
+    # --- one crawl at a time per database (crawler.lock) ---------------------------------
+    from crawler.lock import EX_TEMPFAIL, LockHeldError, crawl_lock
+
+    lock = crawl_lock(settings)
+    try:
+        lock.acquire()
+    except LockHeldError as exc:
+        print(f"crawler crawl: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
+    try:
+        return run_crawl(settings, classes, spider_args, resume=args.resume, generic_url=args.url)
+    finally:
+        lock.release()
 
 
 COMMAND = Command(

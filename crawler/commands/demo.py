@@ -68,15 +68,31 @@ def outlet_table(engine: Engine) -> list[tuple[str, int, int, int, int]]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the fake outlets, crawl them, print the result."""
+    """Serve the fake outlets, crawl them (holding the crawl lock), print the result."""
+
+    from crawler.lock import EX_TEMPFAIL, LockHeldError, crawl_lock
+
+    for key, value in DEMO_SETTINGS.items():
+        settings.set(key, value, priority="project")  # -s on the command line still wins
+    lock = crawl_lock(settings)
+    try:
+        lock.acquire()
+    except LockHeldError as exc:
+        print(f"crawler demo: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
+    try:
+        return _crawl_and_show(args, settings)
+    finally:
+        lock.release()
+
+
+def _crawl_and_show(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.crawling import run_crawl
     from crawler.fakeoutlets.corpus import Corpus
     from crawler.fakeoutlets.server import FakeOutletServer
     from crawler.storage.db import engine_from_settings
     from spiders.outlets import OUTLET_SPIDERS
 
-    for key, value in DEMO_SETTINGS.items():
-        settings.set(key, value, priority="project")  # -s on the command line still wins
     corpus = Corpus(articles_per_outlet=args.articles)
     with FakeOutletServer(corpus) as server:
         settings.set("ARCHIVE_MIRRORS", server.mirrors_json, priority="cmdline")
@@ -90,9 +106,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     table = outlet_table(engine_from_settings(settings))
     print()
-    print(f"{'outlet':<22}{'articles':>9}{'exact dup':>11}{'near dup':>10}{'failed':>8}")
+    print(f"{'outlet':<22}{'articles':>9}{'exact dup':>11}{'near dup':>10}{'failed pages':>14}")
     for domain, articles, exact, near, failed in table:
-        print(f"{domain:<22}{articles:>9}{exact:>11}{near:>10}{failed:>8}")
+        print(f"{domain:<22}{articles:>9}{exact:>11}{near:>10}{failed:>14}")
     print()
     print(f"Database: {database_url(settings)}")
     print(f"WARC files: {data_dir(settings).resolve() / 'warc'}")

@@ -1,0 +1,220 @@
+"""One crawl at a time per archive database: a lock held for the whole run.
+
+* **SQLite** — an exclusive, non-blocking ``fcntl.flock`` on ``<database file>.lock`` next to
+  the database. The file holds the holder's pid, host and start time (JSON), for the message
+  a refused run prints.
+* **PostgreSQL** — a session-level ``pg_try_advisory_lock`` on a dedicated connection held
+  (idle, autocommit) for the run. The key is derived from the database name and the current
+  schema, so archives in different schemas of one database lock independently. The holder's
+  pid and start time are published as the connection's ``application_name`` and read back
+  through ``pg_locks`` / ``pg_stat_activity``.
+
+Both locks belong to the process: they are released when it exits, however it dies (SIGKILL
+included — the kernel drops the flock, PostgreSQL ends the session).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from crawler.config import database_url
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from scrapy.settings import Settings
+    from sqlalchemy import Connection, Engine
+
+EX_TEMPFAIL = 75
+"""Exit status of a crawl refused because another one holds the lock (sysexits.h)."""
+
+APP_PREFIX = "crawler-lock"
+
+
+class LockHeldError(RuntimeError):
+    """Another process holds the database's crawl lock."""
+
+    def __init__(self, target: str, holder: dict[str, Any] | None) -> None:
+        self.target = target
+        self.holder = holder or {}
+        pid = self.holder.get("pid", "?")
+        since = self.holder.get("since", "?")
+        host = self.holder.get("host")
+        where = f" on {host}" if host and host != socket.gethostname() else ""
+        super().__init__(
+            f"another crawl holds the lock on {target} (pid {pid}{where}, since {since})"
+        )
+
+
+def _display(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or url
+    return parsed.render_as_string(hide_password=True)
+
+
+@dataclass
+class DatabaseLock:
+    """The crawl lock of one database URL; use as a context manager or acquire/release."""
+
+    url: str
+    _file: IO[str] | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+    _conn: Connection | None = field(default=None, repr=False)
+    _key: int | None = None
+
+    @property
+    def target(self) -> str:
+        """The database as shown in messages (file path, or URL without password)."""
+        return _display(self.url)
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock."""
+        return self._file is not None or self._conn is not None
+
+    def lock_path(self) -> Path | None:
+        """The lock file of a SQLite database (None for other backends or in-memory)."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite":
+            return None
+        if not parsed.database or parsed.database == ":memory:":
+            return None
+        return Path(parsed.database).with_name(Path(parsed.database).name + ".lock")
+
+    def acquire(self) -> None:
+        """Take the lock without waiting; :class:`LockHeldError` when another process has it."""
+        if self.held:
+            return
+        if make_url(self.url).get_backend_name() == "sqlite":
+            self._acquire_file()
+        else:
+            self._acquire_advisory()
+
+    def release(self) -> None:
+        """Release the lock (idempotent)."""
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> DatabaseLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    # --- SQLite: flock on a file next to the database ---------------------------------------
+
+    def _acquire_file(self) -> None:
+        path = self.lock_path()
+        if path is None:  # an in-memory database is private to its process
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            content = handle.read()
+            handle.close()
+            holder: dict[str, Any] | None = None
+            with contextlib.suppress(ValueError):
+                loaded = json.loads(content) if content.strip() else None
+                holder = loaded if isinstance(loaded, dict) else None
+            raise LockHeldError(self.target, holder) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(_me()) + "\n")
+        handle.flush()
+        self._file = handle
+
+    # --- PostgreSQL: session advisory lock on a dedicated connection ------------------------
+
+    def _acquire_advisory(self) -> None:
+        me = _me()
+        app = f"{APP_PREFIX} pid={me['pid']} host={me['host']} since={me['since']}"[:63]
+        engine = create_engine(self.url, poolclass=NullPool, connect_args={"application_name": app})
+        conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            name, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
+            key = advisory_key(str(name), str(schema or ""))
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            if not got:
+                holder = _pg_holder(conn, key)
+                raise LockHeldError(self.target, holder)
+        except BaseException:
+            conn.close()
+            engine.dispose()
+            raise
+        self._engine, self._conn, self._key = engine, conn, key
+
+
+def advisory_key(database: str, schema: str) -> int:
+    """A signed 64-bit advisory lock key for one archive (database + schema)."""
+    digest = hashlib.sha256(f"crawl-lock:{database}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _pg_holder(conn: Connection, key: int) -> dict[str, Any] | None:
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    row = conn.execute(
+        text(
+            "SELECT a.application_name, a.pid, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid = :hi AND l.objid = :lo LIMIT 1"
+        ),
+        {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF},
+    ).first()
+    if row is None:
+        return None
+    info: dict[str, Any] = {"pid": f"backend {row.pid}", "since": str(row.backend_start)}
+    app = str(row.application_name or "")
+    if app.startswith(APP_PREFIX):
+        for part in app.split()[1:]:
+            k, _, v = part.partition("=")
+            info[k] = v
+    return info
+
+
+def _me() -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def crawl_lock(settings: Settings) -> DatabaseLock:
+    """The (not yet acquired) crawl lock of the database the settings name."""
+    return DatabaseLock(database_url(settings))

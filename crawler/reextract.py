@@ -1,0 +1,355 @@
+"""Re-extraction: run the current extractor over the archived WARC records, no network.
+
+This is how a fixed outlet profile (after a template change) or a better extractor repairs
+the whole archive:
+
+* **Stored articles** (filtered by outlet and local publication dates): the newest page row
+  that gave the article and has a WARC location is read back, extracted with
+  :func:`crawler.extraction.extract` under its real URL, and its normalised title+sapo+body
+  compared with the stored ones. A changed text is stored through
+  :meth:`crawler.storage.repository.Repository.store_article`, so the article gets a new
+  ``article_versions`` row (the old text stays as the previous version), the new
+  ``extractor_version``, and its dedup index entry follows. Articles whose stored
+  ``extractor_version`` is the current one are skipped unless ``force``.
+* **Failed pages** (outcome "failed", newest per canonical URL, with no article at that URL):
+  a page that now extracts (title and body, as the spiders require) becomes an article — a
+  new story or a duplicate, through the same repository call.
+
+Every write is attributed to a ``crawl_runs`` row with ``mode="reextract"``: for each stored
+result a page row pointing at the *same* WARC record (same fetch time) is added to that run
+and resolved by the repository. The repository's ``now`` is the page's fetch time, so
+``last_seen`` and the version's ``created_at`` say when the text was fetched, not when it was
+re-extracted. Metadata-only differences (authors, tags, dates…, same text) are counted but not
+written: the repository versions text changes only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from crawler.archive.reader import ArchiveError, read_record
+from crawler.archive.writer import WarcLocation
+from crawler.dedup.text import hashes_of_normalized, normalize_or_none
+from crawler.extraction import PageParseError, extract, extractor_version
+from crawler.outlets import profile_for_url
+from crawler.storage.records import PageRecord
+from crawler.storage.repository import (
+    ARTICLES,
+    OUTLETS,
+    PAGES,
+    Repository,
+    normalize_body,
+    parse_time,
+)
+from crawler.urls import fold_host
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from sqlalchemy import Connection, Engine
+
+    from crawler.items import Article as ArticleItem
+
+logger = logging.getLogger(__name__)
+
+LOCAL_OFFSET = timedelta(hours=7)
+BATCH = 100
+"""Candidates per transaction."""
+
+METADATA_FIELDS = ("authors", "tags", "published_at", "modified_at", "category")
+
+
+@dataclass
+class Candidate:
+    """One page to re-extract: of a stored article, or a failed page."""
+
+    page_id: int
+    article_id: int | None
+    outlet: str | None
+
+
+@dataclass
+class ReextractSummary:
+    """What a re-extraction did."""
+
+    examined: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    metadata_only: int = 0
+    skipped_current: int = 0
+    new_from_failed: int = 0
+    still_failing: int = 0
+    missing_warc: int = 0
+    errors: int = 0
+    run_id: int | None = None
+    changed_by_outlet: Counter[str] = field(default_factory=Counter)
+    changed_ids: list[int] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as a JSON-ready dictionary."""
+        return {
+            "run_id": self.run_id,
+            "examined": self.examined,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "metadata_only": self.metadata_only,
+            "skipped_current": self.skipped_current,
+            "new_from_failed": self.new_from_failed,
+            "still_failing": self.still_failing,
+            "missing_warc": self.missing_warc,
+            "errors": self.errors,
+            "changed_by_outlet": dict(sorted(self.changed_by_outlet.items())),
+        }
+
+    def format(self) -> str:
+        """Human-readable lines."""
+        lines = [
+            f"examined {self.examined} pages: {self.changed} articles changed "
+            f"(old text kept as a version), {self.unchanged} unchanged, "
+            f"{self.metadata_only} with metadata-only differences (not written), "
+            f"{self.skipped_current} skipped (already current extractor)",
+            f"failed pages: {self.new_from_failed} now extracted, {self.still_failing} "
+            "still failing",
+            f"missing or unreadable WARC records: {self.missing_warc}; errors: {self.errors}",
+        ]
+        for outlet, n in sorted(self.changed_by_outlet.items()):
+            lines.append(f"  {outlet}: {n} changed or new")
+        return "\n".join(lines)
+
+
+def _local_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - LOCAL_OFFSET
+
+
+def find_candidates(
+    conn: Connection,
+    outlets: list[str],
+    since: date | None,
+    until: date | None,
+    *,
+    force: bool,
+    current: Callable[[str], str],
+    summary: ReextractSummary,
+    failed_pages: bool = True,
+) -> list[Candidate]:
+    """The pages to re-extract (ids only; the work reads them batch by batch)."""
+    a, p = ARTICLES.c, PAGES.c
+    newest_page = (
+        select(p.article_id, func.max(p.id).label("page_id"))
+        .where(p.article_id.is_not(None), p.warc_file.is_not(None))
+        .group_by(p.article_id)
+        .subquery()
+    )
+    query = (
+        select(a.id, a.url, a.extractor_version, OUTLETS.c.domain, newest_page.c.page_id)
+        .select_from(
+            ARTICLES.outerjoin(OUTLETS, OUTLETS.c.id == a.outlet_id).outerjoin(
+                newest_page, newest_page.c.article_id == a.id
+            )
+        )
+        .order_by(a.id)
+    )
+    if outlets:
+        query = query.where(OUTLETS.c.domain.in_(outlets))
+    if since is not None:
+        query = query.where(a.published_at >= _local_start(since))
+    if until is not None:
+        query = query.where(a.published_at < _local_start(until + timedelta(days=1)))
+    found: list[Candidate] = []
+    for article_id, url, version, domain, page_id in conn.execute(query):
+        if not force and version is not None and version == current(url):
+            summary.skipped_current += 1
+            continue
+        if page_id is None:
+            summary.examined += 1
+            summary.missing_warc += 1
+            continue
+        found.append(Candidate(int(page_id), int(article_id), domain))
+    if not failed_pages:
+        return found
+    newest_failed = (
+        select(func.max(p.id))
+        .where(p.outcome == "failed", p.warc_file.is_not(None))
+        .group_by(p.canonical_url)
+    )
+    failed = select(p.id, p.url, p.fetched_at).where(
+        p.id.in_(newest_failed),
+        ~select(a.id).where(a.canonical_url == p.canonical_url).exists(),
+    )
+    if since is not None:
+        failed = failed.where(p.fetched_at >= _local_start(since))
+    if until is not None:
+        failed = failed.where(p.fetched_at < _local_start(until + timedelta(days=1)))
+    for page_id, url, _ in conn.execute(failed.order_by(p.id)):
+        domain = _domain(url)
+        if outlets and domain not in outlets:
+            continue
+        found.append(Candidate(int(page_id), None, domain))
+    return found
+
+
+def _domain(url: str) -> str | None:
+    profile = profile_for_url(url)
+    if profile is not None:
+        return profile.domain
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname
+    return fold_host(host) if host else None
+
+
+def _current_version(url: str) -> str:
+    return extractor_version(profile_for_url(url))
+
+
+def _metadata(item: ArticleItem) -> dict[str, Any]:
+    return {
+        "authors": list(item.authors or []),
+        "tags": list(item.tags or []),
+        "published_at": parse_time(item.published_at),
+        "modified_at": parse_time(item.modified_at),
+        "category": normalize_or_none(item.category),
+    }
+
+
+def reextract(
+    engine: Engine,
+    data_dir: Path,
+    *,
+    outlets: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    force: bool = False,
+    threshold: float | None = None,
+    progress: Callable[[int], object] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ReextractSummary:
+    """Re-extract the archive (see the module docstring); the summary."""
+    summary = ReextractSummary()
+    repo = Repository() if threshold is None else Repository(threshold=threshold)
+    with engine.connect() as conn:
+        candidates = find_candidates(
+            conn,
+            outlets or [],
+            since,
+            until,
+            force=force,
+            current=_current_version,
+            summary=summary,
+        )
+    if on_total is not None:
+        on_total(len(candidates))
+    with engine.begin() as conn:
+        summary.run_id = repo.open_run(conn, ["reextract"], "reextract", datetime.now(UTC))
+    status = "finished"
+    try:
+        for start in range(0, len(candidates), BATCH):
+            batch = candidates[start : start + BATCH]
+            with engine.begin() as conn:
+                for cand in batch:
+                    _one(conn, repo, data_dir, cand, summary)
+            repo.commit_caches()
+            if progress is not None:
+                progress(len(batch))
+    except BaseException:
+        repo.rollback_caches()
+        status = "error"
+        raise
+    finally:
+        with engine.begin() as conn:
+            repo.close_run(conn, summary.run_id, status, summary.to_json(), datetime.now(UTC))
+    return summary
+
+
+def _one(
+    conn: Connection,
+    repo: Repository,
+    data_dir: Path,
+    cand: Candidate,
+    summary: ReextractSummary,
+) -> None:
+    summary.examined += 1
+    page = conn.execute(select(PAGES).where(PAGES.c.id == cand.page_id)).one()
+    try:
+        record = read_record(
+            data_dir,
+            WarcLocation(page.warc_file, int(page.warc_offset), int(page.warc_length or 0)),
+        )
+    except (ArchiveError, OSError, ValueError) as exc:
+        logger.warning("page %s (%s): WARC record unreadable: %s", page.id, page.url, exc)
+        summary.missing_warc += 1
+        return
+    try:
+        item = extract(record.body, page.url)
+    except (PageParseError, ValueError) as exc:
+        item = None
+        logger.info("page %s (%s): %s", page.id, page.url, exc)
+    except Exception:
+        logger.exception("page %s (%s): extraction crashed", page.id, page.url)
+        summary.errors += 1
+        return
+    ok = item is not None and bool(item.title) and bool(item.body)
+    if cand.article_id is None:
+        if not ok:
+            summary.still_failing += 1
+            return
+        assert item is not None
+        result = _store(conn, repo, page, item, summary)
+        summary.new_from_failed += 1
+        if result is not None:
+            summary.new_ids.append(result)
+        summary.changed_by_outlet[cand.outlet or "?"] += 1
+        return
+    if not ok:  # the current extractor does worse on this page: keep what is stored
+        summary.still_failing += 1
+        logger.warning("page %s (%s): no title/body with the current extractor", page.id, page.url)
+        return
+    assert item is not None
+    stored = conn.execute(select(ARTICLES).where(ARTICLES.c.id == cand.article_id)).one()
+    item.canonical_url = stored.canonical_url  # same story, whatever the page says now
+    chash, _ = hashes_of_normalized(
+        normalize_or_none(item.title), normalize_or_none(item.sapo), normalize_body(item.body)
+    )
+    if chash == stored.content_hash:
+        new_meta = _metadata(item)
+        old_meta = {k: getattr(stored, k) for k in METADATA_FIELDS}
+        old_meta["authors"] = list(old_meta["authors"] or [])
+        old_meta["tags"] = list(old_meta["tags"] or [])
+        if new_meta != old_meta:
+            summary.metadata_only += 1
+        else:
+            summary.unchanged += 1
+        return
+    _store(conn, repo, page, item, summary)
+    summary.changed += 1
+    summary.changed_ids.append(int(stored.id))
+    summary.changed_by_outlet[cand.outlet or "?"] += 1
+
+
+def _store(
+    conn: Connection, repo: Repository, page: Any, item: ArticleItem, summary: ReextractSummary
+) -> int | None:
+    fetched = page.fetched_at if page.fetched_at.tzinfo else page.fetched_at.replace(tzinfo=UTC)
+    repo.record_page(
+        conn,
+        PageRecord(
+            url=page.url,
+            status=page.status,
+            fetched_at=fetched,
+            warc_file=page.warc_file,
+            warc_offset=page.warc_offset,
+            warc_length=page.warc_length,
+            canonical_url=page.canonical_url,
+        ),
+        summary.run_id,
+    )
+    result = repo.store_article(conn, item, summary.run_id, fetched)
+    return result.article_id

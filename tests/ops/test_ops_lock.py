@@ -1,0 +1,103 @@
+"""The crawl lock: one crawl per database, a second one exits 75 with a clear message."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from ops_testing import ROOT, crawler_env
+from sqlalchemy import create_engine, text
+
+from crawler.lock import EX_TEMPFAIL, DatabaseLock, LockHeldError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+PG_URL = os.environ.get(
+    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+HOLDER = """
+import sys, time
+from crawler.lock import DatabaseLock
+lock = DatabaseLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        return
+    admin = create_engine(PG_URL)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _hold(url: str) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_second_crawl_is_refused_while_the_lock_is_held(db_url: str, tmp_path: Path) -> None:
+    holder = _hold(db_url)
+    try:
+        # Mirrors to a closed port: even a crawl that wrongly started could not go online.
+        env = crawler_env(tmp_path, '{"baohatinh.vn": "http://127.0.0.1:9"}')
+        env["ARCHIVE_DATABASE_URL"] = db_url
+        refused = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", "baohatinh"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=ROOT,
+        )
+        assert refused.returncode == EX_TEMPFAIL, refused.stderr[-2000:]
+        assert "another crawl holds the lock on" in refused.stderr
+        if db_url.startswith("sqlite"):
+            assert f"pid {holder.pid}" in refused.stderr
+        else:
+            assert f"pid={holder.pid}" in refused.stderr or f"pid {holder.pid}" in refused.stderr
+        with pytest.raises(LockHeldError):
+            DatabaseLock(db_url).acquire()
+    finally:
+        holder.send_signal(signal.SIGKILL)  # the lock dies with its process
+        holder.wait(10)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    lock = DatabaseLock(db_url)
+    lock.acquire()
+    assert lock.held
+    lock.release()
+    with DatabaseLock(db_url) as again:  # released means reusable
+        assert again.held
+
+
+def test_different_databases_do_not_share_a_lock(tmp_path: Path) -> None:
+    with (
+        DatabaseLock(f"sqlite:///{tmp_path / 'a.sqlite3'}"),
+        DatabaseLock(f"sqlite:///{tmp_path / 'b.sqlite3'}") as other,
+    ):
+        assert other.held
