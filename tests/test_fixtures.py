@@ -65,15 +65,7 @@ def _same_instant(extracted: str | None, truth: datetime) -> bool:
 
 
 def _gold_body(source: ArticleSource) -> list[str]:
-    lines: list[str] = []
-    for block in source.blocks:
-        if block.type == "table":
-            lines.extend(" | ".join(cell for cell in row if cell) for row in block.rows)
-        elif block.type == "ul":
-            lines.extend(block.items)
-        elif block.type != "image":
-            lines.append(block.text)
-    return lines
+    return source.body_lines()
 
 
 @pytest.mark.parametrize("profile", all_profiles(), ids=lambda p: p.name)

@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--originals", type=int, default=300)
     parser.add_argument("--variants", type=int, default=3000)
     args = parser.parse_args(argv)
+    if not minhash.matches_datasketch():
+        print("error: minhash.signature differs from datasketch's affine32 MinHash")
+        return 1
     gen = Generator(seed=42)
     originals = [gen.original() for _ in range(args.originals)]
     variants = [gen.variant(gen.rng.choice(originals)) for _ in range(args.variants)]

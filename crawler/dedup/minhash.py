@@ -3,9 +3,11 @@
 How it works
 ------------
 An article's *text* for near-dup purposes is its title, sapo and body. It is cut into word
-3-shingles (:func:`crawler.dedup.text.shingles`), and a datasketch ``MinHash`` of
-:data:`NUM_PERM` permutations (scheme ``affine32``) summarises that set; shingles are hashed
-by :func:`shingle_hashes` (CRC-32 per word, combined per shingle in numpy) rather than
+3-shingles (:func:`crawler.dedup.text.shingles`), and a MinHash of :data:`NUM_PERM`
+permutations summarises that set: exactly datasketch's ``MinHash`` with scheme ``affine32``
+(:func:`matches_datasketch`), computed directly in numpy without importing datasketch
+(and SciPy with it) or building a sketch object per article. Shingles are hashed by
+:func:`shingle_hashes` (CRC-32 per word, combined per shingle in numpy) rather than
 datasketch's default SHA-1 per shingle string, which alone took 2.4 ms an article. The
 signature is split into :data:`BANDS` bands of :data:`ROWS` values; each band gives one
 64-bit *bucket key*. The database keeps a ``(bucket, article_id)`` table whose primary key
@@ -47,7 +49,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash
 
 from crawler.dedup.text import SHINGLE_SIZE, words
 
@@ -83,8 +84,13 @@ DEFAULT_THRESHOLD = 0.7
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> Any:
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+def _permutations() -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """The ``(2, NUM_PERM)`` affine parameters ``a`` (odd) and ``b`` of datasketch's
+    ``MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")``, drawn the same way."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return np.array([a, b])
 
 
 _word_hashes: dict[str, int] = {}
@@ -136,33 +142,64 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _new_sketch() -> MinHash:
-    return MinHash(
-        num_perm=NUM_PERM, hashfunc=_identity, permutations=_permutations(), scheme="affine32"
-    )
+def _datasketch_signature(
+    hashes: np.ndarray[Any, np.dtype[np.uint32]],
+) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """The reference: datasketch's ``MinHash.update_batch`` over the pre-hashed values.
 
-
-def _array_batches_work() -> bool:
-    """Whether datasketch accepts a whole uint32 array as one pre-hashed batch element.
-
-    ``update_batch`` hashes element by element in Python; handing it one numpy array of
-    pre-computed hashes (through the identity ``hashfunc``) skips that loop. This relies on
-    how datasketch converts hash values, so it is checked once against the element-wise path
-    and used only when both give the same signature.
+    Imported here only: datasketch pulls in SciPy (hundreds of modules, most of a second
+    at start-up), which the crawl does not need for signatures.
     """
-    sample = np.arange(1, 200, 3, dtype=np.uint32) * np.uint32(2654435761)
-    slow, fast = _new_sketch(), _new_sketch()
-    slow.update_batch(sample.tolist())
-    try:
-        fast.update_batch([sample])
-    except (TypeError, ValueError):
-        return False
-    return bool(np.array_equal(slow.hashvalues, fast.hashvalues))
+    from datasketch import MinHash
+
+    sketch = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, scheme="affine32")
+    if not np.array_equal(np.asarray(sketch.permutations, dtype=np.uint32), _permutations()):
+        raise RuntimeError("datasketch draws its affine32 permutations differently")
+    sketch.update_batch(hashes.tolist())
+    values: np.ndarray[Any, np.dtype[np.uint32]] = np.asarray(sketch.hashvalues, dtype=np.uint32)
+    return values
+
+
+_FM1, _FM2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_S16, _S13 = np.uint32(16), np.uint32(13)
 
 
 @lru_cache(maxsize=1)
-def _fast_batches() -> bool:
-    return _array_batches_work()
+def _affine() -> tuple[np.ndarray[Any, np.dtype[np.uint32]], np.ndarray[Any, np.dtype[np.uint32]]]:
+    perms = np.asarray(_permutations(), dtype=np.uint32)
+    return perms[0].reshape(-1, 1).copy(), perms[1].reshape(-1, 1).copy()
+
+
+def _numpy_signature(
+    hashes: np.ndarray[Any, np.dtype[np.uint32]],
+) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    """datasketch's ``affine32`` MinHash computed directly (same values, about 3x faster).
+
+    Each value is pre-mixed with the 32-bit MurmurHash3 finaliser, then permuted as
+    ``a_k * h + b_k`` modulo 2^32 (uint32 wraparound) for every permutation ``k``; the
+    signature is the minimum per permutation. The permutations lie along the first axis so
+    that the minimum reduces contiguous rows, and the work array is updated in place.
+    """
+    h = hashes.astype(np.uint32, copy=True)
+    h ^= h >> _S16
+    h *= _FM1
+    h ^= h >> _S13
+    h *= _FM2
+    h ^= h >> _S16
+    a, b = _affine()
+    work = a * h  # (NUM_PERM, n), wraps modulo 2^32
+    work += b
+    values: np.ndarray[Any, np.dtype[np.uint32]] = work.min(axis=1)
+    return values
+
+
+def matches_datasketch() -> bool:
+    """Whether :func:`signature` gives datasketch's ``affine32`` MinHash values (tests and
+    ``python -m crawler.dedup.calibrate`` check it; the crawl itself never imports datasketch,
+    and stored signatures depend only on this module)."""
+    rng = np.random.default_rng(SEED)
+    sample = rng.integers(0, 2**32, size=257, dtype=np.uint64).astype(np.uint32)
+    return bool(np.array_equal(_numpy_signature(sample), _datasketch_signature(sample)))
 
 
 def signature(parts: Iterable[str | None]) -> np.ndarray[Any, np.dtype[np.uint32]] | None:
@@ -170,10 +207,7 @@ def signature(parts: Iterable[str | None]) -> np.ndarray[Any, np.dtype[np.uint32
     hashes = shingle_hashes(parts)
     if len(hashes) < MIN_SHINGLES:
         return None
-    sketch = _new_sketch()
-    sketch.update_batch([hashes] if _fast_batches() else hashes.tolist())
-    values: np.ndarray[Any, np.dtype[np.uint32]] = np.asarray(sketch.hashvalues, dtype=np.uint32)
-    return values
+    return _numpy_signature(hashes)
 
 
 _BAND_MULT = np.array(

@@ -33,10 +33,37 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _is_folded(text: str, forbidden: str) -> bool:
+    """Whether ``text`` (not empty) is already what folding gives, checked without splitting.
+
+    True when it is NFC, has no zero-width character, no white space but single spaces
+    between non-spaces and single newlines between non-empty lines, and no ``forbidden``
+    substring ("\\n" for :func:`normalize`, which allows no newline at all). Folding such a
+    text returns it unchanged, so callers return it as is: a text normalised once (by the
+    normalize pipeline, then again by the repository) costs a few C-level scans instead of a
+    split and join per line.
+    """
+    return not (
+        forbidden in text
+        or text[0].isspace()
+        or text[-1].isspace()
+        or "  " in text
+        or "\n\n" in text
+        or " \n" in text
+        or "\n " in text
+        # Every white space but " " and every zero-width character is unprintable (categories
+        # Zs, Zl, Zp, Cc, Cf); other unprintable text merely takes the slow path.
+        or not text.replace("\n", " ").isprintable()
+        or not unicodedata.is_normalized("NFC", text)
+    )
+
+
 def normalize(text: str | None) -> str:
     """NFC with white space folded to single spaces and stripped; ``""`` for None."""
     if not text:
         return ""
+    if _is_folded(text, "\n"):
+        return text
     text = nfc(text)
     if not text.isascii() and any(ch in text for ch in _ZERO_WIDTH):
         text = text.translate(_ZERO_WIDTH_TO_SPACE)
@@ -61,6 +88,8 @@ def normalize_lines(text: str | None) -> str | None:
     """
     if not text:
         return None
+    if _is_folded(text, "  "):
+        return text
     text = nfc(text)
     if not text.isascii() and any(ch in text for ch in _ZERO_WIDTH):
         text = text.translate(_ZERO_WIDTH_TO_SPACE)
@@ -84,7 +113,7 @@ def hashes_of_normalized(
 ) -> tuple[str, str | None]:
     """``(content_hash, body_hash)`` of texts already normalised (:func:`normalize` for title
     and sapo, :func:`normalize_lines` for the body) — same values, one pass instead of four."""
-    folded = " ".join(body.split()) if body else ""
+    folded = body.replace("\n", " ") if body else ""
     content = _sha256("\x1f".join((title or "", sapo or "", folded)))
     return content, (_sha256(folded) if folded else None)
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from crawler.urls import canonicalize, same_site
+from functools import lru_cache
+
+from crawler.urls import canonicalize as _canonicalize
+from crawler.urls import same_site
+
+canonicalize = lru_cache(maxsize=16_384)(_canonicalize)
+""":func:`crawler.urls.canonicalize`, memoised: a crawl canonicalises each URL several times
+(normalize pipeline, page row, article row) and w3lib's canonicalisation is not cheap."""
 
 
 def resolve_canonical(url: str, page_canonical: str | None) -> str:

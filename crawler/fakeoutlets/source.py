@@ -158,6 +158,22 @@ class ArticleSource:
         """The lead as printed: dateline marker followed by the sapo."""
         return f"{self.dateline or ''}{self.sapo or ''}"
 
+    def body_lines(self) -> list[str]:
+        """The body as a perfect extractor gives it, one line per paragraph-like unit.
+
+        Paragraphs, subheadings and quotes as they are; a table row per line with its cells
+        joined by " | "; a list item per line; pictures contribute nothing (their captions
+        belong to ``images``)."""
+        lines: list[str] = []
+        for block in self.blocks:
+            if block.type == "table":
+                lines.extend(" | ".join(cell for cell in row if cell) for row in block.rows)
+            elif block.type == "ul":
+                lines.extend(block.items)
+            elif block.type != "image":
+                lines.append(block.text)
+        return lines
+
     def images(self) -> list[Block]:
         """The image blocks of the body."""
         return [b for b in self.blocks if b.type == "image"]

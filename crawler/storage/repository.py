@@ -37,15 +37,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crawler.dedup import minhash
 from crawler.dedup.text import hashes_of_normalized, nfc, normalize_lines, normalize_or_none
-from crawler.dedup.urls import resolve_canonical
+from crawler.dedup.urls import canonicalize, resolve_canonical
 from crawler.storage import models
 from crawler.storage.records import ExtractionFailure, PageRecord
-from crawler.urls import canonicalize, fold_host
+from crawler.urls import fold_host
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,6 +65,12 @@ BUCKETS: Table = models.NearDupBucket.__table__  # type: ignore[assignment]
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Zone assumed for a time an item gives without an offset (the outlets' local time)."""
+
+ANALYZED_TABLES = (BUCKETS, SIGNATURES, BODY_HASHES, ARTICLES, PAGES)
+"""Tables whose PostgreSQL statistics :meth:`Repository.maybe_analyze` refreshes."""
+
+ANALYZE_MIN_ROWS = 20_000
+"""Bucket rows committed before the first ``ANALYZE`` of a writer (about 600 stories)."""
 
 OUTCOMES = ("stored", "duplicate", "updated", "unchanged", "failed")
 """Page outcomes: a new story, a new exact/near duplicate, a new version, a refetch without
@@ -154,6 +160,17 @@ class _Statements:
         )
         self.insert_signature = _insert(conn, SIGNATURES)
         self.insert_buckets = _on_conflict_nothing(conn, BUCKETS, "bucket", "article_id")
+        # The bulk of every batch (BANDS rows per indexed article) goes straight to the driver's
+        # executemany with tuples: no per-row parameter processing by SQLAlchemy.
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.raw_buckets = (
+            f"INSERT INTO {BUCKETS.name} (bucket, article_id) VALUES ({mark}, {mark}) "
+            "ON CONFLICT (bucket, article_id) DO NOTHING"
+        )
+        self.raw_signature = (
+            f"INSERT INTO {SIGNATURES.name} (article_id, sketch, signature) "
+            f"VALUES ({mark}, {mark}, {mark})"
+        )
         newest = (
             select(func.max(PAGES.c.id))
             .where(
@@ -202,6 +219,9 @@ class Repository:
     _outlets: dict[str, int] = field(default_factory=dict)
     _pending_outlets: dict[str, int] = field(default_factory=dict)
     _statements: dict[str, _Statements] = field(default_factory=dict)
+    _pending_index_rows: int = 0
+    _index_rows_since_analyze: int = 0
+    _index_rows_at_analyze: int | None = None
 
     def _sql(self, conn: Connection) -> _Statements:
         stmts = self._statements.get(conn.dialect.name)
@@ -213,10 +233,49 @@ class Repository:
         """Keep the ids learnt in the transaction that just committed."""
         self._outlets.update(self._pending_outlets)
         self._pending_outlets.clear()
+        self._index_rows_since_analyze += self._pending_index_rows
+        self._pending_index_rows = 0
 
     def rollback_caches(self) -> None:
         """Forget the ids learnt in the transaction that was rolled back."""
         self._pending_outlets.clear()
+        self._pending_index_rows = 0
+
+    # --- planner statistics -----------------------------------------------------------------
+
+    def analyze_due(self) -> bool:
+        """Whether :meth:`maybe_analyze` may have work (no database access)."""
+        return self._index_rows_since_analyze >= max(
+            ANALYZE_MIN_ROWS, self._index_rows_at_analyze or 0
+        )
+
+    def maybe_analyze(self, conn: Connection) -> bool:
+        """Refresh PostgreSQL's statistics of the dedup tables once they have doubled.
+
+        The archive starts empty and the LSH bucket table grows by :data:`minhash.BANDS`
+        rows per story, to millions of rows within one crawl. Planned on the statistics of an
+        almost empty table, the batch lookups (``bucket IN (…)``, ``hash IN (…)``,
+        ``canonical_url IN (…)``) turn into sequential scans whose cost grows with the
+        archive; autovacuum's analyze (10 % growth, and only when its worker gets to it) lags
+        behind a bulk load. So the writer runs ``ANALYZE`` itself whenever the bucket rows it
+        committed since the last one reach the number there were then (and at least
+        :data:`ANALYZE_MIN_ROWS`): a logarithmic number of cheap, sampled ANALYZEs over a
+        crawl. True when it ran one. SQLite needs none (its planner uses the indexes anyway).
+        """
+        if conn.dialect.name != "postgresql":
+            return False
+        if self._index_rows_at_analyze is None:
+            estimate = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
+                {"t": BUCKETS.name},
+            ).scalar()
+            self._index_rows_at_analyze = max(0, int(estimate or 0))
+        if self._index_rows_since_analyze < max(ANALYZE_MIN_ROWS, self._index_rows_at_analyze):
+            return False
+        conn.execute(text(f"ANALYZE {', '.join(t.name for t in ANALYZED_TABLES)}"))
+        self._index_rows_at_analyze += self._index_rows_since_analyze
+        self._index_rows_since_analyze = 0
+        return True
 
     # --- crawl runs -------------------------------------------------------------------------
 
@@ -824,22 +883,16 @@ class Repository:
                     for _, p in items:
                         if ids.get(p.canonical) == c["article_id"]:
                             p.duplicate_of, p.near_of = owner, None
-        signatures: list[dict[str, Any]] = []
-        buckets: list[dict[str, Any]] = []
+        signatures: list[tuple[int, str, bytes]] = []
+        buckets: list[tuple[int, int]] = []
         for i, p in items:
             article_id = index_of[i]
             if article_id is None:
                 continue
             is_root = p.sig is not None and p.duplicate_of is None and p.near_of is None
             if is_root and article_id not in lost_claims:
-                signatures.append(
-                    {
-                        "article_id": article_id,
-                        "sketch": minhash.SKETCH_ID,
-                        "signature": minhash.to_bytes(p.sig),
-                    }
-                )
-                buckets.extend({"bucket": k, "article_id": article_id} for k in sorted(set(p.keys)))
+                signatures.append((article_id, minhash.SKETCH_ID, minhash.to_bytes(p.sig)))
+                buckets.extend((k, article_id) for k in sorted(set(p.keys)))
             is_dup = p.duplicate_of is not None or p.near_of is not None
             results[i] = StoreResult(
                 article_id=article_id,
@@ -850,9 +903,10 @@ class Repository:
                 version=1,
             )
         if signatures:
-            conn.execute(self._sql(conn).insert_signature, signatures)
+            conn.exec_driver_sql(self._sql(conn).raw_signature, signatures)
         if buckets:
-            conn.execute(self._sql(conn).insert_buckets, buckets)
+            conn.exec_driver_sql(self._sql(conn).raw_buckets, buckets)
+            self._pending_index_rows += len(buckets)
 
     # --- near-duplicate index ---------------------------------------------------------------
 
@@ -891,7 +945,8 @@ class Repository:
             },
         )
         keys = sorted(set(minhash.band_keys(sig)))
-        conn.execute(sql.insert_buckets, [{"bucket": k, "article_id": article_id} for k in keys])
+        conn.exec_driver_sql(sql.raw_buckets, [(k, article_id) for k in keys])
+        self._pending_index_rows += len(keys)
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -26,15 +26,7 @@ def small_corpus() -> Corpus:
 
 
 def _gold_body(source: ArticleSource) -> list[str]:
-    lines: list[str] = []
-    for block in source.blocks:
-        if block.type == "table":
-            lines.extend(" | ".join(cell for cell in row if cell) for row in block.rows)
-        elif block.type == "ul":
-            lines.extend(block.items)
-        elif block.type != "image":
-            lines.append(block.text)
-    return lines
+    return source.body_lines()
 
 
 def _shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
