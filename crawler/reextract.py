@@ -35,7 +35,6 @@ from sqlalchemy import func, select
 
 from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
-from crawler.dedup.text import hashes_of_normalized, normalize_or_none
 from crawler.extraction import PageParseError, extract, extractor_version
 from crawler.outlets import profile_for_url
 from crawler.storage.records import PageRecord
@@ -44,8 +43,7 @@ from crawler.storage.repository import (
     OUTLETS,
     PAGES,
     Repository,
-    normalize_body,
-    parse_time,
+    content_hash_of,
 )
 from crawler.urls import fold_host
 
@@ -62,8 +60,6 @@ logger = logging.getLogger(__name__)
 LOCAL_OFFSET = timedelta(hours=7)
 BATCH = 100
 """Candidates per transaction."""
-
-METADATA_FIELDS = ("authors", "tags", "published_at", "modified_at", "category")
 
 
 @dataclass
@@ -82,7 +78,6 @@ class ReextractSummary:
     examined: int = 0
     changed: int = 0
     unchanged: int = 0
-    metadata_only: int = 0
     skipped_current: int = 0
     new_from_failed: int = 0
     still_failing: int = 0
@@ -100,7 +95,6 @@ class ReextractSummary:
             "examined": self.examined,
             "changed": self.changed,
             "unchanged": self.unchanged,
-            "metadata_only": self.metadata_only,
             "skipped_current": self.skipped_current,
             "new_from_failed": self.new_from_failed,
             "still_failing": self.still_failing,
@@ -113,8 +107,7 @@ class ReextractSummary:
         """Human-readable lines."""
         lines = [
             f"examined {self.examined} pages: {self.changed} articles changed "
-            f"(old text kept as a version), {self.unchanged} unchanged, "
-            f"{self.metadata_only} with metadata-only differences (not written), "
+            f"(old text and metadata kept as a version), {self.unchanged} unchanged, "
             f"{self.skipped_current} skipped (already current extractor)",
             f"failed pages: {self.new_from_failed} now extracted, {self.still_failing} "
             "still failing",
@@ -208,16 +201,6 @@ def _domain(url: str) -> str | None:
 
 def _current_version(url: str) -> str:
     return extractor_version(profile_for_url(url))
-
-
-def _metadata(item: ArticleItem) -> dict[str, Any]:
-    return {
-        "authors": list(item.authors or []),
-        "tags": list(item.tags or []),
-        "published_at": parse_time(item.published_at),
-        "modified_at": parse_time(item.modified_at),
-        "category": normalize_or_none(item.category),
-    }
 
 
 def reextract(
@@ -315,18 +298,10 @@ def _one(
     assert item is not None
     stored = conn.execute(select(ARTICLES).where(ARTICLES.c.id == cand.article_id)).one()
     item.canonical_url = stored.canonical_url  # same story, whatever the page says now
-    chash, _ = hashes_of_normalized(
-        normalize_or_none(item.title), normalize_or_none(item.sapo), normalize_body(item.body)
-    )
-    if chash == stored.content_hash:
-        new_meta = _metadata(item)
-        old_meta = {k: getattr(stored, k) for k in METADATA_FIELDS}
-        old_meta["authors"] = list(old_meta["authors"] or [])
-        old_meta["tags"] = list(old_meta["tags"] or [])
-        if new_meta != old_meta:
-            summary.metadata_only += 1
-        else:
-            summary.unchanged += 1
+    # The stored hash covers text and the metadata a profile fix can change (authors, tags,
+    # category, date): any difference is stored as a new version.
+    if content_hash_of(item) == stored.content_hash:
+        summary.unchanged += 1
         return
     _store(conn, repo, page, item, summary)
     summary.changed += 1

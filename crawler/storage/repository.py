@@ -33,6 +33,7 @@ simply run again. What makes each step idempotent:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -403,8 +404,9 @@ class Repository:
         title = normalize_or_none(item.title)
         sapo = normalize_or_none(item.sapo)
         body = normalize_body(item.body)
-        chash, bhash = hashes_of_normalized(title, sapo, body)
+        text_hash, bhash = hashes_of_normalized(title, sapo, body)
         fields = _text_fields(item, title, sapo, body)
+        chash = _with_metadata(text_hash, fields)
         row = conn.execute(sql.article, {"canonical": canonical}).first()
         result: StoreResult | None = None
         if row is None:
@@ -1009,15 +1011,41 @@ def _prepare(item: ArticleItem, seen_at: datetime) -> _Prepared:
     title = normalize_or_none(item.title)
     sapo = normalize_or_none(item.sapo)
     body = normalize_body(item.body)
-    chash, bhash = hashes_of_normalized(title, sapo, body)
+    text_hash, bhash = hashes_of_normalized(title, sapo, body)
+    fields = _text_fields(item, title, sapo, body)
     return _Prepared(
         item=item,
         seen_at=seen_at,
         canonical=resolve_canonical(item.url, item.canonical_url),
-        fields=_text_fields(item, title, sapo, body),
-        chash=chash,
+        fields=fields,
+        chash=_with_metadata(text_hash, fields),
         bhash=bhash,
     )
+
+
+def content_hash_of(item: ArticleItem) -> str:
+    """The content hash :meth:`Repository.store_article` would record for ``item``."""
+    return _prepare(item, datetime.now(UTC)).chash
+
+
+def _with_metadata(text_hash: str, fields: dict[str, Any]) -> str:
+    """The content hash: the text's, plus the metadata a profile fix can change.
+
+    Authors, tags, category and publication time are part of what a version records, so a
+    re-extraction that only corrects them (a byline moved to ``authors``, a date found)
+    stores a new version too; the page's own ``modified_at`` and the extractor version are
+    not, so an unchanged refetch stays unchanged."""
+    published = fields["published_at"]
+    meta = "\x1f".join(
+        (
+            text_hash,
+            "\x1e".join(fields["authors"]),
+            "\x1e".join(fields["tags"]),
+            fields["category"] or "",
+            published.isoformat() if published is not None else "",
+        )
+    )
+    return hashlib.sha256(meta.encode("utf-8")).hexdigest()
 
 
 # --- helpers ------------------------------------------------------------------------------------
