@@ -38,6 +38,7 @@ from crawler.outlets import all_profiles
 from crawler.storage.repository import ARTICLES, OUTLETS, PAGES, RUNS
 
 if TYPE_CHECKING:
+    from scrapy.settings import Settings
     from sqlalchemy import Engine
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -408,3 +409,14 @@ def _spark(value: int, top: int) -> str:
     if top <= 0 or value <= 0:
         return _BARS[0] if value <= 0 else _BARS[1]
     return _BARS[max(1, round(value / top * (len(_BARS) - 1)))]
+
+
+def health_from_settings(settings: Settings, days: int) -> ArchiveHealth:
+    """:func:`compute_health` on the database the settings name (engine disposed after)."""
+    from crawler.storage.db import engine_from_settings
+
+    engine = engine_from_settings(settings)
+    try:
+        return compute_health(engine, days=max(1, days))
+    finally:
+        engine.dispose()

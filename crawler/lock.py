@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from sqlalchemy.pool import NullPool
 from crawler.config import database_url
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from scrapy.settings import Settings
@@ -218,3 +220,17 @@ def _me() -> dict[str, Any]:
 def crawl_lock(settings: Settings) -> DatabaseLock:
     """The (not yet acquired) crawl lock of the database the settings name."""
     return DatabaseLock(database_url(settings))
+
+
+def run_locked(settings: Settings, prog: str, work: Callable[[], int]) -> int:
+    """Run ``work`` holding the crawl lock; :data:`EX_TEMPFAIL` with a message if it is held."""
+    lock = crawl_lock(settings)
+    try:
+        lock.acquire()
+    except LockHeldError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
+    try:
+        return work()
+    finally:
+        lock.release()

@@ -78,18 +78,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.until:
         spider_args["until"] = args.until
     # --- one crawl at a time per database (crawler.lock) ---------------------------------
-    from crawler.lock import EX_TEMPFAIL, LockHeldError, crawl_lock
+    from crawler.lock import run_locked
 
-    lock = crawl_lock(settings)
-    try:
-        lock.acquire()
-    except LockHeldError as exc:
-        print(f"crawler crawl: {exc}", file=sys.stderr)
-        return EX_TEMPFAIL
-    try:
-        return run_crawl(settings, classes, spider_args, resume=args.resume, generic_url=args.url)
-    finally:
-        lock.release()
+    return run_locked(
+        settings,
+        "crawler crawl",
+        lambda: run_crawl(settings, classes, spider_args, resume=args.resume, generic_url=args.url),
+    )
 
 
 COMMAND = Command(

@@ -70,20 +70,11 @@ def outlet_table(engine: Engine) -> list[tuple[str, int, int, int, int]]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the fake outlets, crawl them (holding the crawl lock), print the result."""
 
-    from crawler.lock import EX_TEMPFAIL, LockHeldError, crawl_lock
+    from crawler.lock import run_locked
 
     for key, value in DEMO_SETTINGS.items():
         settings.set(key, value, priority="project")  # -s on the command line still wins
-    lock = crawl_lock(settings)
-    try:
-        lock.acquire()
-    except LockHeldError as exc:
-        print(f"crawler demo: {exc}", file=sys.stderr)
-        return EX_TEMPFAIL
-    try:
-        return _crawl_and_show(args, settings)
-    finally:
-        lock.release()
+    return run_locked(settings, "crawler demo", lambda: _crawl_and_show(args, settings))
 
 
 def _crawl_and_show(args: argparse.Namespace, settings: Settings) -> int:

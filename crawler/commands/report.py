@@ -30,15 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Write the report."""
-    from crawler.health import compute_health
+    from crawler.health import health_from_settings
     from crawler.report import render_report
-    from crawler.storage.db import engine_from_settings
 
-    engine = engine_from_settings(settings)
-    try:
-        health = compute_health(engine, days=max(1, args.days))
-    finally:
-        engine.dispose()
+    health = health_from_settings(settings, args.days)
     path: Path = args.output
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

@@ -30,14 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the stats; 3 when an outlet is flagged."""
-    from crawler.health import EXIT_FLAGGED, compute_health, format_text
-    from crawler.storage.db import engine_from_settings
+    from crawler.health import EXIT_FLAGGED, format_text, health_from_settings
 
-    engine = engine_from_settings(settings)
-    try:
-        health = compute_health(engine, days=max(1, args.days))
-    finally:
-        engine.dispose()
+    health = health_from_settings(settings, args.days)
     if args.json:
         print(json.dumps(health.to_json(), ensure_ascii=False, indent=2))
     else:
