@@ -9,8 +9,9 @@ fresh PostgreSQL schema, dropped afterwards) and feeds synthetic articles
 (:mod:`crawler.dedup.synthetic`: realistic Vietnamese lengths, about 10 % near-duplicate
 variants with known originals) exactly as a crawl does: a page record per response, then the
 article through :class:`pipelines.normalize.NormalizePipeline` and the store pipeline's
-background :class:`crawler.storage.writer.StorageWriter` (batches of ``--batch`` operations,
-one transaction each). It prints:
+background :class:`crawler.storage.writer.StorageWriter` (batches of up to ``--batch``
+articles, one transaction each), writing from its child process as in a crawl
+(``--thread``: from a thread of this process instead). It prints:
 
 * **articles/s** — articles stored per second from the first item to the last commit, over
   the whole run up to the largest N (and over the stretch ending at each checkpoint);
@@ -30,6 +31,7 @@ It runs offline; PostgreSQL is ``--pg-url`` (default ``ARCHIVE_TEST_POSTGRES_URL
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -43,6 +45,7 @@ from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crawler import settings as crawl_settings
 from crawler.dedup import minhash
 from crawler.dedup.synthetic import Generator, SyntheticArticle
 from crawler.items import Article
@@ -111,12 +114,17 @@ def run_backend(
     sizes: list[int],
     batch: int,
     threshold: float,
+    process: bool = True,
 ) -> Result:
     """Feed the articles into an empty database; measure at each checkpoint size."""
     result = Result(backend)
     engine = db.make_engine(url)
     writer = StorageWriter(
-        lambda: db.make_engine(url), batch_size=batch, threshold=threshold, spiders=["bench"]
+        functools.partial(db.make_engine, url),
+        batch_size=batch,
+        threshold=threshold,
+        spiders=["bench"],
+        process=process,
     )
     writer.start()
     normalize = NormalizePipeline()
@@ -190,9 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 1,000 and 5,000")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--pg-url", default=os.environ.get("ARCHIVE_TEST_POSTGRES_URL", DEFAULT_PG))
-    parser.add_argument("--batch", type=int, default=50, help="operations per transaction")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=crawl_settings.ARCHIVE_BATCH_SIZE,
+        help="articles per transaction at most (default: ARCHIVE_BATCH_SIZE, as in a crawl)",
+    )
     parser.add_argument("--threshold", type=float, default=minhash.DEFAULT_THRESHOLD)
     parser.add_argument("--near-dup-ratio", type=float, default=0.1)
+    parser.add_argument("--thread", action="store_true", help="write from a thread, not a process")
     args = parser.parse_args(argv)
     sizes = [1_000, 5_000] if args.quick else sorted(args.sizes)
     n = max(sizes)
@@ -204,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
                 results.append(
-                    run_backend(backend, url, articles, sizes, args.batch, args.threshold)
+                    run_backend(
+                        backend, url, articles, sizes, args.batch, args.threshold, not args.thread
+                    )
                 )
         elif backend == "postgresql":
             schema = f"bench_{uuid.uuid4().hex[:12]}"
@@ -215,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             url = f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
             try:
                 results.append(
-                    run_backend(backend, url, articles, sizes, args.batch, args.threshold)
+                    run_backend(
+                        backend, url, articles, sizes, args.batch, args.threshold, not args.thread
+                    )
                 )
             finally:
                 with admin.begin() as conn:
@@ -234,7 +252,8 @@ def print_table(results: list[Result], sizes: list[int], args: argparse.Namespac
     print(
         f"\nstore + dedup, N up to {hi:,} synthetic articles "
         f"({args.near_dup_ratio:.0%} near-duplicates), batch {args.batch}, "
-        f"threshold {args.threshold}, {os.cpu_count()} CPUs\n"
+        f"threshold {args.threshold}, writer in a {'thread' if args.thread else 'process'}, "
+        f"{os.cpu_count()} CPUs\n"
     )
     print("| metric | " + " | ".join(names) + " | target |")
     print("|---|" + "---|" * len(names) + "---|")

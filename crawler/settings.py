@@ -38,7 +38,12 @@ ARCHIVE_WARC_MAX_BYTES = int(_env("ARCHIVE_WARC_MAX_BYTES", str(512 * 1024 * 102
 """A WARC file is closed and a new one started once it reaches this size."""
 
 ARCHIVE_BATCH_SIZE = int(_env("ARCHIVE_BATCH_SIZE", "50"))
-"""Items written to the database per transaction."""
+"""At most this many items are written to the database per transaction (a batch takes what
+is queued, up to this)."""
+
+ARCHIVE_WRITER_PROCESS = _env("ARCHIVE_WRITER_PROCESS", "true").lower() not in ("0", "false", "no")
+"""Write to the database from a child process (default) rather than a thread of the crawl
+process: the database work then never competes with Scrapy's reactor for the GIL."""
 
 ARCHIVE_NEAR_DUP_THRESHOLD = float(_env("ARCHIVE_NEAR_DUP_THRESHOLD", "0.7"))
 """Estimated Jaccard similarity of word shingles above which two articles are near duplicates."""

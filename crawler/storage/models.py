@@ -190,10 +190,17 @@ class NearDupSignature(Base):
 
 
 class NearDupBucket(Base):
-    """One LSH band bucket of an indexed article: lookups are ``WHERE bucket IN (...)``."""
+    """One LSH band bucket of an indexed article: lookups are ``WHERE bucket IN (...)``.
+
+    On SQLite a WITHOUT ROWID table (migration 0002): rows are clustered on the primary key,
+    so each of an article's 32 random keys is written into one B-tree, not two.
+    """
 
     __tablename__ = "near_dup_buckets"
-    __table_args__ = (Index("ix_near_dup_buckets_article_id", "article_id"),)
+    __table_args__ = (
+        Index("ix_near_dup_buckets_article_id", "article_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 64-bit band hash
     article_id: Mapped[int] = mapped_column(

@@ -1,67 +1,54 @@
-"""The background writer: one thread that owns the database connection and writes in batches.
+"""The background writer: one thread per database that batches the pipelines' operations.
 
 Scrapy runs on the reactor thread, which must never wait on disk or network. The pipelines
-only put *operations* (a page, an article, a failure) on a bounded queue; this thread takes
-up to ``batch_size`` of them at a time and writes each batch in **one transaction**:
+only put *operations* (a page, an article, a failure) on a bounded queue; the writer thread
+takes up to ``batch_size`` of them at a time and has them written as **one transaction**
+by a :class:`~crawler.storage.batches.BatchWriter` (see there for retries, isolation of a
+bad operation and crash safety), either
 
-* a crash (even SIGKILL) mid-batch rolls the whole batch back, and every write is idempotent
-  (:mod:`crawler.storage.repository`), so running the crawl again leaves neither duplicates
-  nor half-written articles;
-* a retryable error (PostgreSQL deadlock or serialisation failure, SQLite busy) retries the
-  batch with back-off; any other error replays the batch one operation per transaction, so
-  one bad item is logged and counted (``archive/store/errors``) without losing the others;
-* :meth:`StorageWriter.flush` waits until everything queued before it is committed;
-  :meth:`StorageWriter.close` also closes the crawl run (and joins the thread when the
-  writer owns it).
+* in a **child process** (:class:`~crawler.storage.worker.WriterProcess`; the default for
+  crawls, ``ARCHIVE_WRITER_PROCESS``): the thread only pickles batches and waits on a pipe,
+  so the database work never competes with the reactor for the GIL; or
+* in the thread itself (``process=False``): for callers whose engine factory cannot be
+  pickled, and small tools.
+
+:meth:`StorageWriter.flush` waits until everything queued before it is committed;
+:meth:`StorageWriter.close` also closes the crawl run (and stops the thread when the writer
+owns it).
 
 Each :class:`StorageWriter` is one ``crawl_runs`` row; several may share one thread and
-connection (:func:`acquire` does so for all crawlers of a process on one database), their
+backend (:func:`acquire` does so for all crawlers of a process on one database), their
 operations then going into the same transactions, each under its own run.
 
-The engine is created (and the schema migrated) in the thread, and the ``crawl_runs`` row is
+The engine is created (and the schema migrated) by the backend, and the ``crawl_runs`` row is
 opened there too, so nothing of this touches the reactor either.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
 import threading
-import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError
-
-from crawler.storage.repository import Repository, StoreResult, utcnow
+from crawler.storage.batches import BatchWriter, Committed, Failed, Retried
+from crawler.storage.repository import StoreResult, utcnow
+from crawler.storage.worker import WriterProcess
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from sqlalchemy import Engine
 
+    from crawler.storage.batches import Operation
+
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 6
-"""Attempts of a batch hitting a retryable error before it is split."""
-
-Operation = tuple[str, Any, datetime]
-"""``(kind, payload, seen_at)`` with kind "page", "article", "failure", "flush" or "stop"."""
-
-
-def is_retryable(exc: DBAPIError) -> bool:
-    """Whether the error is transient: deadlock, serialisation failure, SQLite lock."""
-    if exc.connection_invalidated:
-        return True
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in ("40P01", "40001", "55P03"):
-        return True
-    message = str(exc.orig).lower()
-    return "database is locked" in message or "database is busy" in message
 
 
 @dataclass
@@ -73,7 +60,7 @@ class _Stop:
 
 
 class _WriterThread:
-    """The thread, queue and connection behind one or more :class:`StorageWriter` runs.
+    """The thread, queue and backend behind one or more :class:`StorageWriter` runs.
 
     Queue entries are ``(kind, payload, seen_at, run)``; a batch may mix the operations of
     several runs (crawlers sharing the process' writer) and is still one transaction.
@@ -86,13 +73,15 @@ class _WriterThread:
         batch_size: int,
         threshold: float | None,
         queue_size: int | None,
+        process: bool = False,
     ) -> None:
         self.batch_size = max(1, batch_size)
-        self.repository = Repository() if threshold is None else Repository(threshold=threshold)
+        self.threshold = threshold
+        self.process = process
         self.queue: queue.Queue[tuple[str, Any, datetime, Any]] = queue.Queue()
         self.backlog_limit = queue_size or 4 * self.batch_size
         self.room = threading.Condition()
-        self.engine: Engine | None = None
+        self.backend: BatchWriter | WriterProcess | None = None
         self.fatal: BaseException | None = None
         self.initial_runs: list[StorageWriter] = []
         self._engine_factory = engine_factory
@@ -128,7 +117,9 @@ class _WriterThread:
 
     def _main(self) -> None:
         try:
-            self.engine = self._engine_factory()
+            # The child process is started from this thread: on Linux it dies with it.
+            backend = WriterProcess if self.process else BatchWriter
+            self.backend = backend(self._engine_factory, self.threshold)
         except BaseException as exc:  # keep draining so producers never hang
             logger.exception("archive storage unavailable: nothing will be stored")
             self.fatal = exc
@@ -152,17 +143,16 @@ class _WriterThread:
             elif kind == "stop":
                 with self.room:
                     self.room.notify_all()
-                if self.engine is not None:
-                    self.engine.dispose()
+                if self.backend is not None:
+                    self.backend.dispose()
                 payload.set()
                 return
 
     def _open(self, run: StorageWriter) -> None:
-        if self.engine is None:
+        if self.backend is None:
             return
         try:
-            with self.engine.begin() as conn:
-                run.run_id = self.repository.open_run(conn, run.spiders, run.mode, utcnow())
+            run.run_id = self.backend.open_run(run.spiders, run.mode)
         except BaseException as exc:
             logger.exception("could not open a crawl run: nothing will be stored for it")
             run.fatal = exc
@@ -190,72 +180,40 @@ class _WriterThread:
     def _write(self, ops: list[tuple[str, Any, datetime, Any]]) -> None:
         groups: dict[int, tuple[StorageWriter, list[Operation]]] = {}
         for kind, payload, seen_at, run in ops:
-            if self.engine is None or run.fatal is not None:
+            if self.backend is None or run.fatal is not None:
                 run.counts["lost"] += 1
                 continue
             groups.setdefault(id(run), (run, []))[1].append((kind, payload, seen_at))
-        if not groups:
+        if not groups or self.backend is None:
             return
-        error: BaseException | None = None
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                with self.engine.begin() as conn:  # type: ignore[union-attr]
-                    results = [
-                        self.repository.store_batch(conn, group, run.run_id)
-                        for run, group in groups.values()
-                    ]
-            except DBAPIError as exc:
-                self.repository.rollback_caches()
-                error = exc
-                if is_retryable(exc) and attempt + 1 < MAX_ATTEMPTS:
-                    for run, _ in groups.values():
-                        run.counts["retries"] += 1
-                    time.sleep(min(2.0, 0.05 * 2**attempt))
-                    continue
-                break
-            except Exception as exc:
-                self.repository.rollback_caches()
-                error = exc
-                break
-            else:
-                self.repository.commit_caches()
-                self._refresh_statistics()
-                for (run, group), outcome in zip(groups.values(), results, strict=True):
-                    run.committed(len(group), outcome)
-                return
-        if len(ops) > 1:
-            for op in ops:  # isolate the failing operation
-                self._write([op])
-            return
-        ops[0][3].counts["errors"] += 1
-        logger.error(
-            "could not store %s %s: %s",
-            ops[0][0],
-            getattr(ops[0][1], "url", "?"),
-            error,
-            exc_info=error,
-        )
-
-    def _refresh_statistics(self) -> None:
-        """``ANALYZE`` the dedup tables once they have doubled (PostgreSQL; see
-        :meth:`Repository.maybe_analyze`), in its own transaction after a commit."""
-        assert self.engine is not None
-        if self.engine.dialect.name != "postgresql" or not self.repository.analyze_due():
-            return
+        runs = list(groups.values())
         try:
-            with self.engine.begin() as conn:
-                self.repository.maybe_analyze(conn)
-        except DBAPIError as exc:  # statistics are an optimisation: never lose a batch
-            logger.warning("could not analyze the archive tables: %s", exc)
+            events = self.backend.write([(run.run_id, group) for run, group in runs])
+        except Exception as exc:  # the writer process is gone: nothing more can be stored
+            logger.error("archive storage failed, nothing more will be stored: %s", exc)
+            self.fatal = exc
+            self.backend = None
+            for run, group in runs:
+                run.counts["lost"] += len(group)
+            return
+        for event in events:
+            run = runs[event.group][0]
+            if isinstance(event, Committed):
+                run.committed(event.operations, event.results)
+            elif isinstance(event, Retried):
+                run.counts["retries"] += 1
+            elif isinstance(event, Failed):
+                run.counts["errors"] += 1
+                logger.error("could not store %s %s: %s", event.kind, event.url, event.error)
+                logger.debug("%s", event.details)
 
     def _close(self, stop: _Stop) -> None:
         run = stop.run
         try:
-            if self.engine is not None and run.run_id is not None:
+            if self.backend is not None and run.run_id is not None:
                 stats = dict(stop.stats or {})
                 stats.update({f"archive/store/{k}": v for k, v in sorted(run.counts.items())})
-                with self.engine.begin() as conn:
-                    self.repository.close_run(conn, run.run_id, stop.status, stats, utcnow())
+                self.backend.close_run(run.run_id, stop.status, stats)
         except Exception:
             logger.exception("could not close crawl run %s", run.run_id)
         finally:
@@ -266,11 +224,13 @@ class StorageWriter:
     """Writes pages, articles and failures from a queue, ``batch_size`` items per transaction.
 
     Each writer is one ``crawl_runs`` row (``spiders``, ``mode``) with its own outcome
-    counts. Built directly it owns its thread (``engine_factory`` is called there: engine
-    creation migrates the schema); :func:`acquire` instead attaches the writers of all
-    crawlers of a process on one database to one shared thread and connection (see there).
-    ``on_result`` is called in the writer thread with each committed :class:`StoreResult`,
-    ``on_commit`` with the number of this run's operations in each committed transaction.
+    counts. Built directly it owns its thread; ``engine_factory`` is called by the backend
+    (engine creation migrates the schema): in a child process when ``process`` is true (the
+    factory must then be picklable, e.g. ``functools.partial(db.make_engine, url)``), else in
+    the thread. :func:`acquire` instead attaches the writers of all crawlers of a process on
+    one database to one shared thread and backend (see there). ``on_result`` is called in
+    the writer thread with each committed :class:`StoreResult`, ``on_commit`` with the number
+    of this run's operations in each committed transaction.
     """
 
     def __init__(
@@ -284,12 +244,17 @@ class StorageWriter:
         mode: str | None = None,
         on_result: Callable[[StoreResult], None] | None = None,
         on_commit: Callable[[int], None] | None = None,
+        process: bool = False,
         shared: _WriterThread | None = None,
     ) -> None:
         if shared is None:
             assert engine_factory is not None, "a writer needs an engine factory or a thread"
             self._core = _WriterThread(
-                engine_factory, batch_size=batch_size, threshold=threshold, queue_size=queue_size
+                engine_factory,
+                batch_size=batch_size,
+                threshold=threshold,
+                queue_size=queue_size,
+                process=process,
             )
             self._core.initial_runs.append(self)
         else:
@@ -316,16 +281,6 @@ class StorageWriter:
     def batch_size(self) -> int:
         """Items per transaction."""
         return self._core.batch_size
-
-    @property
-    def repository(self) -> Repository:
-        """The repository the thread writes with."""
-        return self._core.repository
-
-    @property
-    def engine(self) -> Engine | None:
-        """The thread's engine, once created."""
-        return self._core.engine
 
     @property
     def fatal(self) -> BaseException | None:
@@ -422,6 +377,7 @@ def writer_settings(settings: Any) -> dict[str, Any]:
         "batch_size": batch,
         "threshold": settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.7),
         "queue_size": queue_size or None,
+        "process": settings.getbool("ARCHIVE_WRITER_PROCESS", True),
     }
 
 
@@ -436,11 +392,12 @@ def acquire(crawler: Any, spider: Any) -> StorageWriter:
     for the GIL. The thread stops when the last of its crawlers is released.
 
     Reads ``ARCHIVE_DATABASE_URL``, ``ARCHIVE_DATA_DIR``, ``ARCHIVE_BATCH_SIZE``,
-    ``ARCHIVE_NEAR_DUP_THRESHOLD`` and ``ARCHIVE_WRITER_QUEUE`` (backlog in operations above
-    which the store pipeline waits; default 4 x batch size) from the crawler's settings.
+    ``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE`` (backlog in operations above
+    which the store pipeline waits; default 4 x batch size) and ``ARCHIVE_WRITER_PROCESS``
+    (write in a child process, default true) from the crawler's settings.
     """
-    from crawler.config import database_url
-    from crawler.storage.db import engine_from_settings
+    from crawler.config import data_dir, database_url
+    from crawler.storage.db import engine_in
 
     with _registry_lock:
         handle = _registry.get(crawler)
@@ -450,9 +407,10 @@ def acquire(crawler: Any, spider: Any) -> StorageWriter:
             key = (str(database_url(settings)), *sorted(options.items()))
             shared = _threads.get(key)
             if shared is None:
-                shared = _threads[key] = _Shared(
-                    _WriterThread(lambda: engine_from_settings(settings), **options)
+                factory = functools.partial(
+                    engine_in, str(data_dir(settings)), str(database_url(settings))
                 )
+                shared = _threads[key] = _Shared(_WriterThread(factory, **options))
             shared.crawlers += 1
             writer = StorageWriter(
                 spiders=[getattr(spider, "name", None) or "?"],

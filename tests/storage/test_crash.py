@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from crawler.dedup.synthetic import Generator
 from crawler.storage import db
 from crawler.storage.repository import utcnow
@@ -159,13 +161,38 @@ def assert_consistent(engine: Engine) -> None:
     )
 
 
-def test_sigkill_mid_batch_then_rerun(new_db: Callable[[], str], tmp_path: Path) -> None:
+def writer_processes(pid: int) -> set[int]:
+    """Pids of the live ``multiprocessing`` workers whose parent is ``pid`` (Linux ``/proc``;
+    the resource tracker ``spawn`` also starts is not one)."""
+    found: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in cmdline:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_sigkill_mid_batch_then_rerun(mode: str, new_db: Callable[[], str], tmp_path: Path) -> None:
     items = tmp_path / "items.jsonl"
     expected = write_items(items)
     reference_url, crash_url = new_db(), new_db()
+    extra = ["--thread"] if mode == "thread" else []
 
-    clean = feed(reference_url, items, "--batch", "20")
-    crashing = feed(crash_url, items, "--batch", "20", "--delay", "0.004")
+    clean = feed(reference_url, items, "--batch", "20", *extra)
+    crashing = feed(crash_url, items, "--batch", "20", "--delay", "0.004", *extra)
     finish(clean)
 
     # Kill -9 once a few batches are committed: the next one is mid-transaction.
@@ -178,9 +205,16 @@ def test_sigkill_mid_batch_then_rerun(new_db: Callable[[], str], tmp_path: Path)
         if line.startswith("committed"):
             committed = int(line.split()[1])
     time.sleep(0.15)
+    writers = writer_processes(crashing.pid)
+    assert len(writers) == (1 if mode == "process" else 0)
     crashing.send_signal(signal.SIGKILL)
     crashing.wait(30)
     assert crashing.returncode == -signal.SIGKILL
+    # The writer process dies with the crawl (mid-transaction: rolled back, like a thread).
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in writers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in writers)
     assert crashing.stdout and crashing.stderr
     crashing.stdout.close()
     crashing.stderr.close()
@@ -192,7 +226,7 @@ def test_sigkill_mid_batch_then_rerun(new_db: Callable[[], str], tmp_path: Path)
         assert_consistent(engine)
         assert scalar(engine, "SELECT status FROM crawl_runs") == "running"
         # Run again, to completion.
-        finish(feed(crash_url, items, "--batch", "20"))
+        finish(feed(crash_url, items, "--batch", "20", *extra))
         assert_consistent(engine)
         reference = db.make_engine(reference_url)
         try:
