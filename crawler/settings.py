@@ -37,7 +37,7 @@ that host go to the mirror while stored URLs stay the outlet's own."""
 ARCHIVE_WARC_MAX_BYTES = int(_env("ARCHIVE_WARC_MAX_BYTES", str(512 * 1024 * 1024)))
 """A WARC file is closed and a new one started once it reaches this size."""
 
-ARCHIVE_BATCH_SIZE = int(_env("ARCHIVE_BATCH_SIZE", "50"))
+ARCHIVE_BATCH_SIZE = int(_env("ARCHIVE_BATCH_SIZE", "200"))
 """At most this many items are written to the database per transaction (a batch takes what
 is queued, up to this)."""
 

@@ -24,7 +24,7 @@ class StorePipeline:
 
     The item is put on the queue of the crawler's :class:`crawler.storage.writer.StorageWriter`
     (shared with :class:`pipelines.pages.PageLedger`) and passed on at once; the writer thread
-    deduplicates and writes ``ARCHIVE_BATCH_SIZE`` operations per transaction. Nothing here
+    deduplicates and writes up to ``ARCHIVE_BATCH_SIZE`` items per transaction. Nothing here
     touches the database on the reactor thread. When the writer's backlog reaches
     ``ARCHIVE_WRITER_QUEUE`` operations (default 4 x batch size) ``process_item`` awaits room
     (waiting in a thread), which slows the crawl down instead of growing memory. Closing the

@@ -237,7 +237,7 @@ class StorageWriter:
         self,
         engine_factory: Callable[[], Engine] | None = None,
         *,
-        batch_size: int = 50,
+        batch_size: int = 200,
         threshold: float | None = None,
         queue_size: int | None = None,
         spiders: Sequence[str] = (),
@@ -369,7 +369,7 @@ _registry_lock = threading.Lock()
 
 def writer_settings(settings: Any) -> dict[str, Any]:
     """The writer's options from Scrapy settings (see :func:`acquire`)."""
-    batch = settings.getint("ARCHIVE_BATCH_SIZE", 50)
+    batch = settings.getint("ARCHIVE_BATCH_SIZE", 200)
     queue_size = settings.getint("ARCHIVE_WRITER_QUEUE", 0) or int(
         os.environ.get("ARCHIVE_WRITER_QUEUE", "0") or 0
     )

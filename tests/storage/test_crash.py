@@ -192,7 +192,7 @@ def test_sigkill_mid_batch_then_rerun(mode: str, new_db: Callable[[], str], tmp_
     extra = ["--thread"] if mode == "thread" else []
 
     clean = feed(reference_url, items, "--batch", "20", *extra)
-    crashing = feed(crash_url, items, "--batch", "20", "--delay", "0.004", *extra)
+    crashing = feed(crash_url, items, "--batch", "20", "--delay", "0.02", *extra)
     finish(clean)
 
     # Kill -9 once a few batches are committed: the next one is mid-transaction.
