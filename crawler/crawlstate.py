@@ -7,10 +7,10 @@ batches of at most :data:`BATCH` URLs, done when a sitemap, feed or listing page
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, union_all
 
 from crawler.storage.db import engine_from_settings
 from crawler.storage.models import Article, CrawlRun, Page
@@ -45,11 +45,26 @@ class CrawlState(Protocol):
         ...
 
 
+def _known_query() -> Any:
+    """Stored articles and known-dead pages among ``:urls``, with when each was last seen:
+    one statement, built once (SQLAlchemy caches its compiled form)."""
+    urls: Any = bindparam("urls", expanding=True)
+    articles = select(Article.canonical_url, Article.last_seen).where(
+        Article.canonical_url.in_(urls)
+    )
+    dead = select(Page.canonical_url, Page.fetched_at).where(
+        Page.canonical_url.in_(urls),
+        (Page.outcome == "failed") | Page.status.in_(GONE_OR_MOVED),
+    )
+    return union_all(dead, articles)
+
+
 @dataclass
 class DatabaseCrawlState:
     """:class:`CrawlState` read from the archive database."""
 
     engine: Engine
+    _known: Any = field(default_factory=_known_query, init=False, repr=False)
 
     def stored(self, urls: Iterable[str]) -> dict[str, datetime]:
         """Canonical URLs already archived, with when each was last fetched.
@@ -61,14 +76,7 @@ class DatabaseCrawlState:
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), BATCH):
                 chunk = wanted[start : start + BATCH]
-                articles = select(Article.canonical_url, Article.last_seen).where(
-                    Article.canonical_url.in_(chunk)
-                )
-                dead = select(Page.canonical_url, Page.fetched_at).where(
-                    Page.canonical_url.in_(chunk),
-                    (Page.outcome == "failed") | Page.status.in_(GONE_OR_MOVED),
-                )
-                for url, seen in [*connection.execute(dead), *connection.execute(articles)]:
+                for url, seen in connection.execute(self._known, {"urls": chunk}):
                     if url and (url not in found or seen > found[url]):
                         found[url] = seen
         return found
