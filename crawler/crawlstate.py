@@ -7,7 +7,7 @@ batches of at most :data:`BATCH` URLs, done when a sitemap, feed or listing page
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, select, union_all
@@ -59,12 +59,14 @@ def _known_query() -> Any:
     return union_all(dead, articles)
 
 
+_KNOWN = _known_query()
+
+
 @dataclass
 class DatabaseCrawlState:
     """:class:`CrawlState` read from the archive database."""
 
     engine: Engine
-    _known: Any = field(default_factory=_known_query, init=False, repr=False)
 
     def stored(self, urls: Iterable[str]) -> dict[str, datetime]:
         """Canonical URLs already archived, with when each was last fetched.
@@ -76,7 +78,7 @@ class DatabaseCrawlState:
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), BATCH):
                 chunk = wanted[start : start + BATCH]
-                for url, seen in connection.execute(self._known, {"urls": chunk}):
+                for url, seen in connection.execute(_KNOWN, {"urls": chunk}):
                     if url and (url not in found or seen > found[url]):
                         found[url] = seen
         return found

@@ -171,15 +171,16 @@ def shingle_hashes(parts: Iterable[str | None]) -> np.ndarray[Any, np.dtype[np.u
     if len(h) < SHINGLE_SIZE:
         if not len(h):
             return h
-        return np.array([_fmix32_of(h)], dtype=np.uint32)
+        return np.array([_short_text_hash(h)], dtype=np.uint32)
     combined: np.ndarray[Any, np.dtype[np.uint32]] = (
         h[:-2] * _C1 + _rotl(h[1:-1], 11) * _C2 + _rotl(h[2:], 22) * _C3
     )
     return combined
 
 
-def _fmix32_of(h: np.ndarray[Any, np.dtype[np.uint32]]) -> int:
-    """One hash for a text of fewer than SHINGLE_SIZE words (its only shingle)."""
+def _short_text_hash(h: np.ndarray[Any, np.dtype[np.uint32]]) -> int:
+    """One hash (FNV-style over the word hashes) for a text of fewer than SHINGLE_SIZE
+    words: its only shingle."""
     value = 0
     for part in h.tolist():
         value = (value * 0x01000193 ^ part) & 0xFFFFFFFF

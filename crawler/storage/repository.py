@@ -324,22 +324,8 @@ class Repository:
 
     def record_page(self, conn: Connection, page: PageRecord, run_id: int | None) -> int:
         """Insert one fetched response; its page id."""
-        canonical = page.canonical_url
-        if canonical is None:
-            with contextlib.suppress(ValueError):
-                canonical = canonicalize(page.url)
         page_id = conn.execute(
-            self._sql(conn).insert_page,
-            {
-                "run_id": run_id,
-                "url": page.url,
-                "canonical_url": canonical,
-                "status": page.status,
-                "fetched_at": page.fetched_at,
-                "warc_file": page.warc_file,
-                "warc_offset": page.warc_offset,
-                "warc_length": page.warc_length,
-            },
+            self._sql(conn).insert_page, self._page_row(page, run_id)
         ).scalar_one()
         return int(page_id)
 

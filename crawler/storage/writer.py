@@ -192,6 +192,7 @@ class _WriterThread:
         except Exception as exc:  # the writer process is gone: nothing more can be stored
             logger.error("archive storage failed, nothing more will be stored: %s", exc)
             self.fatal = exc
+            self.backend.dispose()
             self.backend = None
             for run, group in runs:
                 run.counts["lost"] += len(group)

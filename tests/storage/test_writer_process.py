@@ -6,6 +6,7 @@ import functools
 import os
 import signal
 import time
+from typing import Any
 
 from crawler.storage import db
 from crawler.storage.records import PageRecord
@@ -13,6 +14,13 @@ from crawler.storage.repository import utcnow
 from crawler.storage.writer import StorageWriter
 
 from .conftest import BODY, make_article, scalar
+
+
+def _child(writer: StorageWriter) -> Any:
+    """The writer's child process (``multiprocessing.Process``), once it has started."""
+    backend = writer._core.backend
+    assert backend is not None and hasattr(backend, "process")
+    return backend.process
 
 
 def _submit_story(writer: StorageWriter, i: int) -> None:
@@ -46,10 +54,9 @@ def test_a_killed_writer_process_is_counted_not_hung(db_url: str) -> None:
     writer.start()
     _submit_story(writer, 1)
     assert writer.flush(60)
-    backend = writer._core.backend
-    assert backend is not None and hasattr(backend, "process")
-    os.kill(backend.process.pid, signal.SIGKILL)
-    backend.process.join(10)
+    child = _child(writer)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
     _submit_story(writer, 2)
     assert writer.flush(60)  # answered, not stuck waiting on a dead pipe
     started = time.monotonic()
@@ -81,11 +88,10 @@ def test_the_writer_process_ignores_sigterm(db_url: str) -> None:
     writer.start()
     _submit_story(writer, 1)
     assert writer.flush(60)
-    backend = writer._core.backend
-    assert backend is not None and hasattr(backend, "process")
-    os.kill(backend.process.pid, signal.SIGTERM)
+    child = _child(writer)
+    os.kill(child.pid, signal.SIGTERM)
     time.sleep(0.3)
-    assert backend.process.is_alive()
+    assert child.is_alive()
     _submit_story(writer, 2)
     writer.close()
     assert writer.fatal is None and writer.counts["lost"] == 0
