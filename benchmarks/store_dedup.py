@@ -49,9 +49,11 @@ from crawler import settings as crawl_settings
 from crawler.dedup import minhash
 from crawler.dedup.synthetic import Generator, SyntheticArticle
 from crawler.items import Article
-from crawler.storage import db
+from crawler.storage import db, dedup_index
+from crawler.storage.dedup_index import NearDupIndex
 from crawler.storage.records import PageRecord
-from crawler.storage.repository import ARTICLES, Repository, _prepare, utcnow
+from crawler.storage.tables import ARTICLES, utcnow
+from crawler.storage.versions import prepare
 from crawler.storage.writer import StorageWriter
 from pipelines.normalize import NormalizePipeline
 
@@ -91,17 +93,16 @@ def to_item(a: SyntheticArticle) -> Article:
 
 def probe_cost(engine: Any, probes: list[Article], threshold: float) -> float:
     """Mean milliseconds to deduplicate one probe article against the archive (no write)."""
-    repo = Repository(threshold=threshold)
+    index = NearDupIndex(threshold)
     with engine.connect() as conn:
-        sql = repo._sql(conn)
         start = time.perf_counter()
         for item in probes:
-            p = _prepare(item, utcnow())
-            if p.bhash and conn.execute(sql.body_owner, {"hash": p.bhash}).scalar() is not None:
+            p = prepare(item, utcnow())
+            if p.bhash and dedup_index.body_owner(conn, p.bhash) is not None:
                 continue
             sig = minhash.signature((p.fields["title"], p.fields["sapo"], p.fields["body"]))
             if sig is not None:
-                repo.find_near_duplicate(conn, sig)
+                index.find(conn, sig)
         elapsed = time.perf_counter() - start
         conn.rollback()
     return elapsed / len(probes) * 1000

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 
 from crawler.outlets import all_profiles
-from crawler.storage.repository import ARTICLES, OUTLETS, PAGES, RUNS
+from crawler.storage.tables import ARTICLES, OUTLETS, PAGES, RUNS
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings

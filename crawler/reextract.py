@@ -38,13 +38,9 @@ from crawler.archive.writer import WarcLocation
 from crawler.extraction import PageParseError, extract, extractor_version
 from crawler.outlets import profile_for_url
 from crawler.storage.records import PageRecord
-from crawler.storage.repository import (
-    ARTICLES,
-    OUTLETS,
-    PAGES,
-    Repository,
-    content_hash_of,
-)
+from crawler.storage.repository import Repository
+from crawler.storage.tables import ARTICLES, OUTLETS, PAGES
+from crawler.storage.versions import content_hash_of
 from crawler.urls import fold_host
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.storage import writer as storage_writer
 from crawler.storage.records import PageRecord
-from crawler.storage.repository import utcnow
+from crawler.storage.tables import utcnow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from crawler.dedup import minhash
 from crawler.items import Article
-from crawler.storage.repository import content_hash_of
+from crawler.storage.versions import content_hash_of
 
 ARTICLE = Article(
     url="https://baohatinh.vn/a-post1.html",

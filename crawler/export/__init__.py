@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 
 from crawler.export.schema import TIMEZONE, Column, select_columns
 from crawler.export.writers import FORMATS, open_writer
-from crawler.storage.repository import ARTICLES, OUTLETS
+from crawler.storage.tables import ARTICLES, OUTLETS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
-from crawler.storage.repository import Repository, StoreResult, utcnow
+from crawler.storage.repository import Repository
+from crawler.storage.tables import utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
     from sqlalchemy import Engine
+
+    from crawler.storage.articles import StoreResult
 
 logger = logging.getLogger(__name__)
 

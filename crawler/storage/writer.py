@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.storage.batches import BatchWriter, Committed, Failed, Retried
-from crawler.storage.repository import StoreResult, utcnow
+from crawler.storage.tables import utcnow
 from crawler.storage.worker import WriterProcess
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
+    from crawler.storage.articles import StoreResult
     from crawler.storage.batches import Operation
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,14 @@ from sqlalchemy import Engine, create_engine, text
 
 from crawler.items import Article
 from crawler.storage import db
-from crawler.storage.repository import Repository, StoreResult, utcnow
+from crawler.storage.repository import Repository
+from crawler.storage.tables import utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    from crawler.storage.articles import StoreResult
 
 PG_URL = os.environ.get(
     "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

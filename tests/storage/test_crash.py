@@ -20,7 +20,7 @@ import pytest
 
 from crawler.dedup.synthetic import Generator
 from crawler.storage import db
-from crawler.storage.repository import utcnow
+from crawler.storage.tables import utcnow
 
 from .conftest import rows, scalar
 

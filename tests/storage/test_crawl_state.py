@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 from crawler.crawlstate import DatabaseCrawlState
 from crawler.storage.records import ExtractionFailure, PageRecord
-from crawler.storage.repository import Repository, utcnow
+from crawler.storage.tables import utcnow
 
 from .conftest import make_article
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from crawler.storage.repository import Repository
 
 
 def test_stored_knows_articles_failures_and_gone_pages(engine: Engine, repo: Repository) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from crawler.items import Article
 from crawler.storage import db
 from crawler.storage.records import PageRecord
-from crawler.storage.repository import utcnow
+from crawler.storage.tables import utcnow
 from crawler.storage.writer import StorageWriter
 from pipelines.normalize import NormalizePipeline
 from pipelines.pages import warc_location

@@ -12,14 +12,9 @@ from crawler.dedup import minhash
 from crawler.dedup.synthetic import Generator
 from crawler.storage import db
 from crawler.storage.records import ExtractionFailure, PageRecord
-from crawler.storage.repository import (
-    ARTICLES,
-    Repository,
-    count_stories,
-    duplicates_of,
-    stories,
-    utcnow,
-)
+from crawler.storage.repository import Repository
+from crawler.storage.stories import count_stories, duplicates_of, stories
+from crawler.storage.tables import ARTICLES, utcnow
 
 from .conftest import BODY, OTHER_BODY, make_article, rows, scalar, store, store_one
 

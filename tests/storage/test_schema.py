@@ -14,7 +14,8 @@ from crawler.cli import main as cli_main
 from crawler.config import load_settings
 from crawler.storage import db
 from crawler.storage.models import Base
-from crawler.storage.repository import ARTICLES, Repository
+from crawler.storage.repository import Repository
+from crawler.storage.tables import ARTICLES
 
 from .conftest import make_article, store
 
@@ -101,7 +102,7 @@ def test_times_are_stored_in_utc_and_read_back_aware(engine: Engine) -> None:
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     from sqlalchemy.exc import StatementError
 
-    from crawler.storage.repository import OUTLETS
+    from crawler.storage.tables import OUTLETS
 
     with pytest.raises(StatementError, match="naive datetime"), engine.begin() as conn:
         conn.execute(OUTLETS.insert().values(domain="x.vn", first_seen=datetime(2025, 1, 1)))

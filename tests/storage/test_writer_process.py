@@ -10,7 +10,7 @@ from typing import Any
 
 from crawler.storage import db
 from crawler.storage.records import PageRecord
-from crawler.storage.repository import utcnow
+from crawler.storage.tables import utcnow
 from crawler.storage.writer import StorageWriter
 
 from .conftest import BODY, make_article, scalar
