@@ -49,7 +49,26 @@ ARCHIVE_NEAR_DUP_THRESHOLD = float(_env("ARCHIVE_NEAR_DUP_THRESHOLD", "0.7"))
 """Estimated Jaccard similarity of word shingles above which two articles are near duplicates."""
 
 ARCHIVE_FIRST_CRAWL_DAYS = int(_env("ARCHIVE_FIRST_CRAWL_DAYS", "2"))
-"""How far back an outlet's first incremental crawl looks, in days."""
+"""How far back an outlet's first incremental crawl looks, in days (its *horizon*: older
+articles are backfill territory)."""
+
+ARCHIVE_DISCOVERY_LOOKBACK_DAYS = float(_env("ARCHIVE_DISCOVERY_LOOKBACK_DAYS", "7"))
+"""How far before an outlet's previous complete crawl an incremental crawl looks for new
+URLs (sitemap lastmods, listing dates), in days. Publication dates never keep a discovered
+article out of an incremental crawl: this only bounds where it looks."""
+
+ARCHIVE_DB_OUTAGE_MAX = float(_env("ARCHIVE_DB_OUTAGE_MAX", "300"))
+"""Seconds an unreachable database is waited for (the crawl pauses meanwhile) before the
+crawl stops with status "failed"; what was not stored stays due for the next crawl."""
+
+ARCHIVE_DB_TIMEOUT = float(_env("ARCHIVE_DB_TIMEOUT", "30"))
+"""PostgreSQL: seconds to connect, seconds a statement may run, and seconds unacknowledged
+data may wait on a connection (TCP user timeout) before it counts as lost; keepalives probe
+idle connections at the same scale. A silent database is noticed in bounded time."""
+
+ARCHIVE_SHUTDOWN_TIMEOUT = float(_env("ARCHIVE_SHUTDOWN_TIMEOUT", "30"))
+"""Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
+holds; what is not committed by then stays due for the next crawl."""
 
 # --- Politeness -----------------------------------------------------------------------------
 
@@ -77,6 +96,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = _env("ARCHIVE_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server (2.16+) stays off unless the operator asks for it.
+REMOTE_CONTROL_ENABLED = False
 
 # --- Archive components ---------------------------------------------------------------------
 

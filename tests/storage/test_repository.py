@@ -335,6 +335,7 @@ def test_batch_equals_one_by_one(db_url: str, tmp_path: object) -> None:
         verdicts_batch = [(r.outcome, r.similarity is not None) for r in results]
         with batched.begin() as conn:
             for table in (
+                "url_ledger",
                 "pages",
                 "near_dup_buckets",
                 "near_dup_signatures",
