@@ -141,15 +141,26 @@ class Frontier:
         return None
 
     def counts_now(
-        self, since: datetime | None, until: datetime | None, backfill: bool
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        backfill: bool,
+        run_id: int | None = None,
     ) -> dict[str, int]:
         """The outlet's article URLs per state, plus ``due``: what a crawl of this scope
-        would still have to fetch (blocking)."""
+        would still have to fetch, and what run ``run_id`` left pending (blocking)."""
         with self.engine.connect() as conn:
             counts = ledger.state_counts(conn, self.outlet)
-            counts["due"] = len(
-                ledger.due(conn, self.outlet, utcnow(), since=since, until=until, backfill=backfill)
+            due = ledger.due(
+                conn,
+                self.outlet,
+                utcnow(),
+                since=since,
+                until=until,
+                backfill=backfill,
+                run_id=run_id,
             )
+            counts["due"] = len(due)
         return counts
 
     # --- writes (queued on the storage writer) ---------------------------------------------------

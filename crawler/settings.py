@@ -66,6 +66,10 @@ ARCHIVE_DB_TIMEOUT = float(_env("ARCHIVE_DB_TIMEOUT", "30"))
 data may wait on a connection (TCP user timeout) before it counts as lost; keepalives probe
 idle connections at the same scale. A silent database is noticed in bounded time."""
 
+ARCHIVE_RETRY_FAILED_AFTER = float(_env("ARCHIVE_RETRY_FAILED_AFTER", "1800"))
+"""Seconds after which a URL that could not be fetched (or gave no article) is due again;
+four times longer after each further failure, at most a week, and given up after 8 tries."""
+
 ARCHIVE_SHUTDOWN_TIMEOUT = float(_env("ARCHIVE_SHUTDOWN_TIMEOUT", "30"))
 """Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
 holds; what is not committed by then stays due for the next crawl."""

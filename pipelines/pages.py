@@ -157,7 +157,7 @@ class PageLedger:
         frontier = getattr(spider, "frontier", None)
         window = getattr(spider, "window", None)
         if frontier is not None and window is not None and self.writer.fatal is None:
-            await self._ledger_counts(frontier, window)
+            await self._ledger_counts(self.writer, frontier, window)
         counts = RunCounts.from_stats(stats.get_stats())
         status = run_status(reason, counts)
         stats.set_value("archive/run/status", status)
@@ -166,13 +166,15 @@ class PageLedger:
         )
         self.writer = None
 
-    async def _ledger_counts(self, frontier: Any, window: Any) -> None:
+    async def _ledger_counts(
+        self, writer: storage_writer.StorageWriter, frontier: Any, window: Any
+    ) -> None:
         """What the ledger says of the spider's outlet: URLs per state, and still due."""
         backfill = window.mode == "backfill"
         since = window.since if backfill else window.horizon
         try:
             counts = await maybe_deferred_to_future(
-                deferToThread(frontier.counts_now, since, window.until, backfill)
+                deferToThread(frontier.counts_now, since, window.until, backfill, writer.run_id)
             )
         except Exception as exc:  # the database went away at the very end
             logger.error("could not read the URL ledger at the end of the crawl: %s", exc)

@@ -28,6 +28,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -162,9 +163,15 @@ class BatchWriter:
         *,
         outage_max: float | None = None,
         abandon: Any = None,
+        retry_base: float | None = None,
     ) -> None:
         self.engine = engine_factory()
-        self.repository = Repository() if threshold is None else Repository(threshold=threshold)
+        options: dict[str, Any] = {}
+        if threshold is not None:
+            options["threshold"] = threshold
+        if retry_base is not None:
+            options["retry_base"] = timedelta(seconds=retry_base)
+        self.repository = Repository(**options)
         self.outage_max = OUTAGE_MAX if outage_max is None else outage_max
         self.abandon = abandon if abandon is not None else threading.Event()
 

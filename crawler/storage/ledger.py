@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, case, func, null, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, func, null, or_, select, update
 
 from crawler.storage.tables import LEDGER, insert_for
 
@@ -60,11 +60,11 @@ LOOKUP_CHUNK = 500
 """URLs per ``IN (…)`` query (well under SQLite's variable limit)."""
 
 
-def retry_delay(attempts: int) -> timedelta | None:
+def retry_delay(attempts: int, base: timedelta = RETRY_BASE) -> timedelta | None:
     """How long after its ``attempts``-th failure a URL is due again; None: not retried."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    delay: timedelta = RETRY_BASE * RETRY_FACTOR ** max(0, attempts - 1)
+    delay: timedelta = base * RETRY_FACTOR ** max(0, attempts - 1)
     return min(RETRY_MAX, delay)
 
 
@@ -253,7 +253,11 @@ def mark_stored(
 
 
 def mark_failed(
-    conn: Connection, failures: Sequence[FetchFailure], run_id: int | None, now: datetime
+    conn: Connection,
+    failures: Sequence[FetchFailure],
+    run_id: int | None,
+    now: datetime,
+    base: timedelta = RETRY_BASE,
 ) -> None:
     """Record failed attempts: ``failed`` (due again after :func:`retry_delay`) or ``gone``.
 
@@ -274,7 +278,7 @@ def mark_failed(
             continue
         tries = int(attempts[failure.url]) + 1
         attempts[failure.url] = tries
-        delay = None if failure.gone else retry_delay(tries)
+        delay = None if failure.gone else retry_delay(tries, base)
         params.append(
             {
                 "u": failure.url,
@@ -360,13 +364,15 @@ def due(
     since: datetime | None = None,
     until: datetime | None = None,
     backfill: bool = False,
+    run_id: int | None = None,
 ) -> list[LedgerEntry]:
     """The outlet's URLs a crawl must fetch: articles and listing pages not stored, not gone,
     not waiting for a retry.
 
     An incremental crawl (``backfill=False``) takes every such URL whose known publication
     time is not before ``since`` (the outlet's horizon) or is unknown; a backfill only those
-    known to lie in ``[since, until)``."""
+    known to lie in ``[since, until)``. With ``run_id``, also every URL that run was the last
+    to touch and left pending (what an interrupted run leaves, dated or not)."""
     wanted = or_(
         LEDGER.c.state.in_(("pending", "fetched")),
         (LEDGER.c.state == "failed") & (LEDGER.c.next_attempt_at <= now),
@@ -381,14 +387,22 @@ def due(
         LEDGER.c.published_hint,
     ).where(LEDGER.c.outlet == outlet, LEDGER.c.kind.in_(("article", "listing")), wanted)
     hint = LEDGER.c.published_hint
+    scope: list[Any] = []
     if backfill:
-        query = query.where(hint.is_not(None))
+        scope.append(hint.is_not(None))
         if since is not None:
-            query = query.where(hint >= since)
+            scope.append(hint >= since)
         if until is not None:
-            query = query.where(hint < until)
+            scope.append(hint < until)
     elif since is not None:
-        query = query.where(or_(hint.is_(None), hint >= since))
+        scope.append(or_(hint.is_(None), hint >= since))
+    if scope:
+        in_scope = and_(*scope)
+        if run_id is not None:
+            in_scope = or_(
+                in_scope, (LEDGER.c.run_id == run_id) & LEDGER.c.state.in_(("pending", "fetched"))
+            )
+        query = query.where(in_scope)
     return [LedgerEntry(*row) for row in conn.execute(query.order_by(LEDGER.c.id))]
 
 

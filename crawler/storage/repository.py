@@ -21,6 +21,7 @@ NOTHING``), versions by ``(article, version)``, body hashes by hash and bucket r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta  # noqa: TC003 - dataclass field type, resolved at runtime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,8 @@ class Repository:
     """
 
     threshold: float = minhash.DEFAULT_THRESHOLD
+    retry_base: timedelta = ledger.RETRY_BASE
+    """Wait before a failed URL is due again (grows per further failure)."""
     _outlets: dict[str, int] = field(default_factory=dict)
     _pending_outlets: dict[str, int] = field(default_factory=dict)
     index: NearDupIndex = field(init=False)
@@ -210,7 +213,13 @@ class Repository:
             for i in failures
             for url in self._ledger_urls(conn, ops[i][1].url, run_id)
         ]
-        ledger.mark_failed(conn, [*extraction_failures, *payloads("fetch_failed")], run_id, now)
+        ledger.mark_failed(
+            conn,
+            [*extraction_failures, *payloads("fetch_failed")],
+            run_id,
+            now,
+            base=self.retry_base,
+        )
         ledger.mark_deferred(conn, payloads("deferred"), run_id, now)
         for domain, horizon in payloads("horizon"):
             self.set_horizon(conn, domain, horizon, now)

@@ -74,6 +74,7 @@ class WriterProcess:
         engine_factory: Callable[[], Engine],
         threshold: float | None,
         outage_max: float | None = None,
+        retry_base: float | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._abandon = context.Event()
@@ -81,7 +82,14 @@ class WriterProcess:
             max_workers=1,
             mp_context=context,
             initializer=_start,
-            initargs=(engine_factory, threshold, outage_max, self._abandon, os.getpid()),
+            initargs=(
+                engine_factory,
+                threshold,
+                outage_max,
+                retry_base,
+                self._abandon,
+                os.getpid(),
+            ),
         )
         self.pid: int | None = None
         try:
@@ -161,6 +169,7 @@ def _start(
     engine_factory: Callable[[], Engine],
     threshold: float | None,
     outage_max: float | None,
+    retry_base: float | None,
     abandon: Any,
     parent_pid: int,
 ) -> None:
@@ -173,7 +182,13 @@ def _start(
         level=logging.WARNING, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
     )
     try:
-        _writer = BatchWriter(engine_factory, threshold, outage_max=outage_max, abandon=abandon)
+        _writer = BatchWriter(
+            engine_factory,
+            threshold,
+            outage_max=outage_max,
+            abandon=abandon,
+            retry_base=retry_base,
+        )
     except BaseException as exc:  # reported to the parent by the first call
         _startup_error = f"{type(exc).__name__}: {exc}"
 

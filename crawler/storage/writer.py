@@ -94,11 +94,13 @@ class _WriterThread:
         queue_size: int | None,
         process: bool = False,
         outage_max: float | None = None,
+        retry_base: float | None = None,
     ) -> None:
         self.batch_size = max(1, batch_size)
         self.threshold = threshold
         self.process = process
         self.outage_max = outage_max
+        self.retry_base = retry_base
         self.queue: queue.Queue[tuple[str, Any, datetime, Any]] = queue.Queue()
         self.backlog_limit = queue_size or 4 * self.batch_size
         self.room = threading.Condition()
@@ -154,13 +156,16 @@ class _WriterThread:
         try:
             # The child process is started from this thread: on Linux it dies with it.
             if self.process:
-                self.backend = WriterProcess(self._engine_factory, self.threshold, self.outage_max)
+                self.backend = WriterProcess(
+                    self._engine_factory, self.threshold, self.outage_max, self.retry_base
+                )
             else:
                 self.backend = BatchWriter(
                     self._engine_factory,
                     self.threshold,
                     outage_max=self.outage_max,
                     abandon=self.abandoned,
+                    retry_base=self.retry_base,
                 )
         except BaseException as exc:  # keep draining so producers never hang
             logger.error("archive storage unavailable, nothing will be stored: %s", exc)
@@ -525,6 +530,7 @@ def writer_settings(settings: Any) -> dict[str, Any]:
         "queue_size": queue_size or None,
         "process": settings.getbool("ARCHIVE_WRITER_PROCESS", True),
         "outage_max": settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0),
+        "retry_base": settings.getfloat("ARCHIVE_RETRY_FAILED_AFTER", 1800.0),
     }
 
 
