@@ -63,6 +63,9 @@ class RunCounts:
     """URLs of the run's scope still due in the ledger when it ended."""
     gone: int
     """URLs found gone for good (404, 410, off-site)."""
+    waiting: int
+    """The outlet's URLs that failed and wait for their retry (``ARCHIVE_RETRY_FAILED_AFTER``,
+    growing per failure) or were given up: reported, due again by themselves."""
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any]) -> RunCounts:
@@ -84,6 +87,7 @@ class RunCounts:
             ),
             pending=_total(stats, "archive/ledger/due"),
             gone=_total(stats, "archive/gone"),
+            waiting=_total(stats, "archive/ledger/failed"),
         )
 
 
