@@ -39,7 +39,8 @@ def utcnow() -> datetime:
 
 
 def parse_time(value: str | datetime | None) -> datetime | None:
-    """An aware datetime from an item's ISO 8601 string (naive means Vietnam time)."""
+    """An aware datetime from an item's ISO 8601 string (naive means Vietnam time); None for
+    what is no time at all or cannot be stored (beyond the year 9999 in UTC)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -51,6 +52,10 @@ def parse_time(value: str | datetime | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VIETNAM)
+    try:
+        parsed.astimezone(UTC)  # stored in UTC: 9999-12-31T23:59:59-05:00 has no UTC time
+    except OverflowError:
+        return None
     return parsed
 
 
