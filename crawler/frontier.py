@@ -15,10 +15,9 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import select
-from twisted.internet.threads import deferToThread
 
+from crawler.background import run_in_thread
 from crawler.config import database_url
 from crawler.storage import ledger
 from crawler.storage import writer as storage_writer
@@ -76,8 +75,11 @@ class Frontier:
     # --- reads (in a thread) -----------------------------------------------------------------
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in a thread of the reactor's pool."""
-        return await maybe_deferred_to_future(deferToThread(function, *args))
+        """``function(*args)`` in a daemon thread, given up after twice ``ARCHIVE_DB_TIMEOUT``
+        (:class:`crawler.background.BackgroundTimeout`): a silent database never hangs the
+        crawl, nor its shutdown."""
+        timeout = 2 * self.crawler.settings.getfloat("ARCHIVE_DB_TIMEOUT", 30.0)
+        return await run_in_thread(function, *args, timeout=timeout)
 
     def lookup_now(self, urls: Iterable[str]) -> dict[str, LedgerEntry]:
         """What the ledger knows of ``urls`` (blocking)."""

@@ -173,8 +173,8 @@ class PageLedger:
         backfill = window.mode == "backfill"
         since = window.since if backfill else window.horizon
         try:
-            counts = await maybe_deferred_to_future(
-                deferToThread(frontier.counts_now, since, window.until, backfill, writer.run_id)
+            counts = await frontier.run(
+                frontier.counts_now, since, window.until, backfill, writer.run_id
             )
         except Exception as exc:  # the database went away at the very end
             logger.error("could not read the URL ledger at the end of the crawl: %s", exc)

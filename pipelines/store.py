@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
@@ -76,6 +75,8 @@ class StorePipeline:
         waiter: Deferred[None] = Deferred()
 
         def wake() -> None:  # called in the writer thread
+            from twisted.internet import reactor  # not at import: Scrapy installs it
+
             reactor.callFromThread(_fire, waiter)
 
         writer.add_room_listener(wake)

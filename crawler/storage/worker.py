@@ -55,8 +55,17 @@ STOP_TIMEOUT = 30.0
 """Seconds :meth:`WriterProcess.dispose` waits for the worker to end before killing it."""
 
 
+ABANDON_KILL_AFTER = 5.0
+"""Seconds a worker told to abandon may take to answer before it is killed."""
+
+
 class WriterGone(RuntimeError):
     """The writer process ended unexpectedly (killed, out of memory); nothing more is stored."""
+
+
+class WriterStuck(WriterGone):
+    """A call to the worker did not return in time: it hangs on a database that went silent
+    (the worker has been killed; a new one may be started)."""
 
 
 class WriterProcess:
@@ -75,9 +84,12 @@ class WriterProcess:
         threshold: float | None,
         outage_max: float | None = None,
         retry_base: float | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._abandon = context.Event()
+        self._abandoned_at: float | None = None
+        self.call_timeout = call_timeout
         self.executor = ProcessPoolExecutor(
             max_workers=1,
             mp_context=context,
@@ -120,8 +132,17 @@ class WriterProcess:
         return events
 
     def abandon(self) -> None:
-        """Make the worker give up retrying an unreachable database at once."""
+        """Make the worker give up retrying an unreachable database at once (a worker stuck
+        in a call is killed if it does not answer within :data:`ABANDON_KILL_AFTER`)."""
         self._abandon.set()
+        if self._abandoned_at is None:
+            self._abandoned_at = time.monotonic()
+
+    def kill(self) -> None:
+        """End the worker at once (its open transaction is rolled back by the database)."""
+        if self.pid is not None and is_running(self.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
     def dispose(self, timeout: float = STOP_TIMEOUT) -> None:
         """Close the worker's engine and end it; kill it when it does not end in time."""
@@ -139,14 +160,28 @@ class WriterProcess:
         self.executor.shutdown(wait=True)
 
     def _call(self, method: str, *args: Any) -> Any:
+        """Run ``method`` in the worker and wait, in slices, for its answer: a worker that
+        hangs longer than ``call_timeout`` (or past an abandon) is killed."""
         try:
-            return self.executor.submit(_invoke, method, args).result()
-        except (BrokenProcessPool, FutureTimeout) as exc:
+            future = self.executor.submit(_invoke, method, args)
+        except (BrokenProcessPool, RuntimeError) as exc:
             raise WriterGone(f"the archive writer process ended ({exc})") from exc
-        except RuntimeError as exc:
-            if "after shutdown" in str(exc) or "interpreter shutdown" in str(exc):
+        started = time.monotonic()
+        while True:
+            try:
+                return future.result(timeout=1.0)
+            except FutureTimeout:
+                now = time.monotonic()
+                abandoned = self._abandoned_at is not None and (
+                    now - self._abandoned_at > ABANDON_KILL_AFTER
+                )
+                late = self.call_timeout is not None and now - started > self.call_timeout
+                if abandoned or late:
+                    self.kill()
+                    why = "abandoned" if abandoned else f"no answer in {now - started:.0f} s"
+                    raise WriterStuck(f"the archive writer hung on the database ({why})") from None
+            except BrokenProcessPool as exc:
                 raise WriterGone(f"the archive writer process ended ({exc})") from exc
-            raise
 
 
 # --- the worker -------------------------------------------------------------------------------

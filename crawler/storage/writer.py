@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.storage.batches import BatchWriter, Committed, Failed, Outage, Retried
 from crawler.storage.runs import HEARTBEAT_EVERY
 from crawler.storage.tables import utcnow
-from crawler.storage.worker import WriterProcess
+from crawler.storage.worker import WriterProcess, WriterStuck
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -95,8 +95,10 @@ class _WriterThread:
         process: bool = False,
         outage_max: float | None = None,
         retry_base: float | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         self.batch_size = max(1, batch_size)
+        self.call_timeout = call_timeout
         self.threshold = threshold
         self.process = process
         self.outage_max = outage_max
@@ -152,21 +154,27 @@ class _WriterThread:
 
     # --- the thread ------------------------------------------------------------------------
 
+    def _new_backend(self) -> BatchWriter | WriterProcess:
+        # The child process is started from this thread: on Linux it dies with it.
+        if self.process:
+            return WriterProcess(
+                self._engine_factory,
+                self.threshold,
+                self.outage_max,
+                self.retry_base,
+                call_timeout=self.call_timeout,
+            )
+        return BatchWriter(
+            self._engine_factory,
+            self.threshold,
+            outage_max=self.outage_max,
+            abandon=self.abandoned,
+            retry_base=self.retry_base,
+        )
+
     def _main(self) -> None:
         try:
-            # The child process is started from this thread: on Linux it dies with it.
-            if self.process:
-                self.backend = WriterProcess(
-                    self._engine_factory, self.threshold, self.outage_max, self.retry_base
-                )
-            else:
-                self.backend = BatchWriter(
-                    self._engine_factory,
-                    self.threshold,
-                    outage_max=self.outage_max,
-                    abandon=self.abandoned,
-                    retry_base=self.retry_base,
-                )
+            self.backend = self._new_backend()
         except BaseException as exc:  # keep draining so producers never hang
             logger.error("archive storage unavailable, nothing will be stored: %s", exc)
             self.fatal = exc
@@ -265,12 +273,13 @@ class _WriterThread:
             return
         runs = list(groups.values())
         try:
-            events = self.backend.write([(run.run_id, group) for run, group in runs])
+            events = self._write_through_hangs([(run.run_id, group) for run, group in runs])
         except Exception as exc:  # the database is gone for good, or the writer process died
             logger.error("archive storage failed, nothing more will be stored: %s", exc)
             self.fatal = exc
-            with contextlib.suppress(Exception):
-                self.backend.dispose()
+            if self.backend is not None:
+                with contextlib.suppress(Exception):
+                    self.backend.dispose()
             self.backend = None
             for run, group in runs:
                 for kind, _, _ in group:
@@ -294,6 +303,33 @@ class _WriterThread:
                 logger.debug("%s", event.details)
         if outage:
             logger.warning("the database was unreachable for %.0f s; the batch was kept", outage)
+
+    def _write_through_hangs(self, groups: list[Any]) -> list[Any]:
+        """Write a batch; a worker that hangs on a silent database (a black-holed network,
+        a dead proxy: TCP timeouts never fire) is killed and replaced, and the batch written
+        again, until ``outage_max`` has passed since the first hang."""
+        deadline: float | None = None
+        while True:
+            try:
+                if self.backend is None:
+                    self.backend = self._new_backend()
+                return self.backend.write(groups)
+            except (WriterStuck, RuntimeError) as exc:
+                if not isinstance(exc, WriterStuck) and not str(exc).startswith(
+                    "the archive writer could not start"
+                ):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + (self.outage_max or 0)
+                if self.abandoned.is_set() or now >= deadline:
+                    raise
+                logger.warning("%s: starting a new writer and retrying the batch", exc)
+                if isinstance(self.backend, WriterProcess):
+                    self.backend.kill()
+                    with contextlib.suppress(Exception):
+                        self.backend.dispose(timeout=1)
+                self.backend = None
+                self.abandoned.wait(2.0)
 
     def _tell_fatal(self, exc: BaseException) -> None:
         for run in list(self.runs.values()):
@@ -521,6 +557,7 @@ _registry_lock = threading.Lock()
 def writer_settings(settings: Any) -> dict[str, Any]:
     """The writer's options from Scrapy settings (see :func:`acquire`)."""
     batch = settings.getint("ARCHIVE_BATCH_SIZE", 200)
+    outage_max = settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0)
     queue_size = settings.getint("ARCHIVE_WRITER_QUEUE", 0) or int(
         os.environ.get("ARCHIVE_WRITER_QUEUE", "0") or 0
     )
@@ -529,8 +566,10 @@ def writer_settings(settings: Any) -> dict[str, Any]:
         "threshold": settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.7),
         "queue_size": queue_size or None,
         "process": settings.getbool("ARCHIVE_WRITER_PROCESS", True),
-        "outage_max": settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0),
+        "outage_max": outage_max,
         "retry_base": settings.getfloat("ARCHIVE_RETRY_FAILED_AFTER", 1800.0),
+        # A call may legitimately last an outage plus a statement: beyond that it hangs.
+        "call_timeout": outage_max + 2 * settings.getfloat("ARCHIVE_DB_TIMEOUT", 30.0) + 30,
     }
 
 
