@@ -2,17 +2,20 @@
 
 Contract with the WARC writer (``crawler/archive/``)
 ----------------------------------------------------
-The archive downloader middleware writes every response to a WARC file and, in its
-``process_response``, sets on the *request* (``response.meta`` is that same dict once the
-response reaches the engine; in a downloader middleware ``response.meta`` is not available
-yet)::
+The archive extension (:class:`crawler.archive.extension.WarcArchive`) writes every response
+to a WARC file as it is downloaded and sets on the *request* (``response.meta`` is that same
+dict once the response reaches the engine)::
 
     request.meta["warc"] = {"file": "<path relative to ARCHIVE_DATA_DIR>",
-                            "offset": <int byte offset of the record>,
-                            "length": <int record length in bytes>}
+                            "offset": <int byte offset of the record holding the payload>,
+                            "length": <int record length in bytes>,
+                            "digest": "<WARC-Payload-Digest>",
+                            "date": "<WARC-Date, ISO 8601>", "revisit": <bool>}
 
-The ledger copies that location onto the page row (``warc_file``, ``warc_offset``,
-``warc_length``); a response without it is recorded with an empty location.
+The ledger copies that location and digest onto the page row (``warc_file``, ``warc_offset``,
+``warc_length``, ``payload_digest``) and takes the record's ``WARC-Date`` as ``fetched_at``
+(the revisit index of later crawls relies on it: :mod:`crawler.storage.captures`); a response
+without it is recorded with an empty location and the time it reached the ledger.
 
 Contract with spiders
 ---------------------
@@ -27,6 +30,7 @@ Enable with ``EXTENSIONS = {"pipelines.pages.PageLedger": 500}``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -56,13 +60,29 @@ def warc_location(meta: dict[str, Any]) -> tuple[str | None, int | None, int | N
     )
 
 
+def warc_capture(meta: dict[str, Any]) -> tuple[str | None, datetime | None]:
+    """``(payload digest, WARC-Date)`` from ``meta["warc"]``, Nones when absent or malformed."""
+    warc = meta.get("warc")
+    if not isinstance(warc, dict):
+        return None, None
+    digest = warc.get("digest")
+    try:
+        date = datetime.fromisoformat(str(warc.get("date")))
+    except ValueError:
+        date = None
+    if date is not None and date.tzinfo is None:
+        date = None  # never guess a zone
+    return (str(digest) if isinstance(digest, str) and digest else None), date
+
+
 class PageLedger:
     """Scrapy extension recording every response and the crawl run.
 
     * ``spider_opened``: starts (or joins) the crawler's storage writer, which opens a
       ``crawl_runs`` row (spider name, ``spider.crawl_mode`` if any, status "running");
     * ``response_received``: queues a :class:`PageRecord` (URL, status, time, WARC location
-      from ``request.meta["warc"]``) — queued, never written on the reactor thread;
+      and payload digest from ``request.meta["warc"]``) — queued, never written on the
+      reactor thread;
     * ``spider_closed``: waits (in a thread) for the writer to commit everything, then the
       run is closed with the close reason and the crawler stats.
 
@@ -99,15 +119,17 @@ class PageLedger:
             except AttributeError:
                 meta = {}
         file, offset, length = warc_location(meta)
+        digest, date = warc_capture(meta)
         self.writer.submit(
             "page",
             PageRecord(
                 url=response.url,
                 status=getattr(response, "status", None),
-                fetched_at=utcnow(),
+                fetched_at=date or utcnow(),
                 warc_file=file,
                 warc_offset=offset,
                 warc_length=length,
+                payload_digest=digest,
             ),
         )
 

@@ -63,5 +63,8 @@ class PageRecord:
     warc_length: int | None = None
     """Length of the WARC record in bytes."""
 
+    payload_digest: str | None = None
+    """``WARC-Payload-Digest`` of the response (``sha1:<base32>``), when archived."""
+
     canonical_url: str | None = None
     """The canonical form of ``url`` (filled in when None)."""
