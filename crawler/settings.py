@@ -85,6 +85,13 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 5
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    # Bodies are archived in the coding the server chose: only codings the web-archive tools
+    # (warcio, pywb) decode. Scrapy would also offer zstd, which they cannot read back.
+    "Accept-Encoding": "gzip, deflate, br",
+}
 
 # --- Engine ---------------------------------------------------------------------------------
 
