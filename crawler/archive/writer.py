@@ -427,8 +427,6 @@ class WarcWriter:
             "WARC-Date": response.rec_headers.get_header("WARC-Date"),
             "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
         }
-        if exchange.ip_address:
-            warc_headers["WARC-IP-Address"] = exchange.ip_address
         return warc.create_warc_record(
             exchange.url,
             "request",
