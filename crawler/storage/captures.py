@@ -1,9 +1,10 @@
-"""The latest archived capture of each page of some hosts: what a re-fetch may revisit.
+"""Archived captures as the pages table records them: what a re-fetch may revisit, and the
+article pages a WACZ lists.
 
-Read once per spider when it opens (from a thread) by :mod:`crawler.archive.revisits`.
-Only page rows without an article outcome are considered (home pages, listings, feeds,
-sitemaps, robots.txt, redirects, errors: the pages every crawl fetches again), with a payload
-digest and a WARC location.
+:func:`latest_captures` is read once per spider when it opens (from a thread) by
+:mod:`crawler.archive.revisits`. Only page rows without an article outcome are considered
+(home pages, listings, feeds, sitemaps, robots.txt, redirects, errors: the pages every crawl
+fetches again), with a payload digest and a WARC location.
 
 Each URL's newest such row gives the digest and the location of the ``response`` record that
 holds the payload (a row of a revisit points at the record it refers to); the record's
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 
-from crawler.storage.tables import PAGES
+from crawler.storage.tables import ARTICLES, PAGES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,5 +73,26 @@ def latest_captures(conn: Connection, hosts: Iterable[str]) -> list[Any]:
         PAGES.join(newest, newest.c.id == p.id).join(
             written, and_(written.c.file == p.warc_file, written.c.offset == p.warc_offset)
         )
+    )
+    return list(conn.execute(query).all())
+
+
+def article_pages(conn: Connection) -> list[Any]:
+    """Per stored article, the newest page that gave it with a WARC location: ``article_id``,
+    ``title``, ``url`` (the page's), ``warc_file``, ``warc_offset``; in article order. What a
+    WACZ lists as its pages."""
+    p, a = PAGES.c, ARTICLES.c
+    newest = (
+        select(func.max(p.id).label("id"))
+        .where(p.article_id.is_not(None), p.warc_file.is_not(None), p.warc_offset.is_not(None))
+        .group_by(p.article_id)
+        .subquery()
+    )
+    query = (
+        select(a.id.label("article_id"), a.title, p.url, p.warc_file, p.warc_offset)
+        .select_from(
+            PAGES.join(newest, newest.c.id == p.id).join(ARTICLES, ARTICLES.c.id == p.article_id)
+        )
+        .order_by(a.id)
     )
     return list(conn.execute(query).all())
