@@ -320,3 +320,27 @@ def test_sigkill_leaves_written_records_readable(tmp_path: Path) -> None:
     for i, location in enumerate(locations):  # no close(), no fsync: flushed per record
         assert read_record(tmp_path, location, check=True).body == page_body(i)
     assert verify(tmp_path, locations).problems == []
+
+
+def test_records_of_the_decoded_era_read_as_they_were_stored(tmp_path: Path) -> None:
+    """Before wire bytes, the archive stored decoded bodies and moved the coding to
+    ``X-Archive-Orig-Content-Encoding``: such records read back unchanged."""
+    page = page_body(5)
+    old_style = HttpExchange(
+        url="https://baohatinh.vn/old.html",
+        status=200,
+        response_headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(page))),
+            ("X-Archive-Orig-Content-Encoding", "gzip"),
+            ("X-Archive-Orig-Content-Length", "321"),
+        ],
+        body=page,
+    )
+    with WarcWriter(tmp_path, prefix="old") as writer:
+        location = writer.write(old_style)
+    got = read_record(tmp_path, location, check=True)
+    assert got.body == got.payload == page
+    assert got.header("Content-Encoding") is None
+    assert got.header("X-Archive-Orig-Content-Encoding") == "gzip"
+    assert got.to_scrapy().css("title::text").get() == "Hà Tĩnh: mưa lớn"
