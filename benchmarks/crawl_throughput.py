@@ -52,12 +52,30 @@ settings = load_settings([
 ])
 
 
-class _NoState:
-    def stored(self, urls):
+class _NoLedger:
+    # The URL ledger's interface without a database: nothing known, nothing recorded.
+    def __init__(self, crawler, outlet):
+        self.outlet = outlet
+
+    async def run(self, function, *args):
+        return function(*args)
+
+    async def lookup(self, urls):
         return {}
 
-    def last_crawl(self, name):
+    async def due(self, since, until, backfill):
+        return []
+
+    async def horizon(self, first_days):
+        raise AssertionError("the benchmark backfills")
+
+    def last_complete_crawl(self, name):
         return None
+
+    def discovered(self, entries): pass
+    def visited(self, url, kind, lastmod=None): pass
+    def failed(self, url, reason, status=None, *, gone=False): pass
+    def deferred(self, url, reason, published): pass
 
 
 def baseline(cls):
@@ -73,7 +91,7 @@ if mode == "baseline":
     settings.set("EXTENSIONS", {}, priority="cmdline")
     settings.set("DOWNLOADER_MIDDLEWARES", {}, priority="cmdline")
     import spiders.base as base
-    base.open_state = lambda settings: _NoState()  # the spider's crawl_state
+    base.Frontier = _NoLedger  # the spider's view of the URL ledger
     classes = [baseline(c) for c in OUTLET_SPIDERS.values()]
 else:
     classes = list(OUTLET_SPIDERS.values())

@@ -7,7 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from crawler.commands import discover
-from crawler.config import load_settings
+from crawler.config import database_url, load_settings
+from crawler.errors import run_command
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a setting (any ARCHIVE_* or Scrapy setting); repeatable",
     )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in discover():
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
@@ -43,7 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.settings)
     except ValueError as exc:
         parser.error(str(exc))
-    status: int = args._run(args, settings)
+    url: str | None
+    try:
+        url = database_url(settings)
+    except Exception:
+        url = None
+    status: int = run_command(
+        f"crawler {args.command}", lambda: int(args._run(args, settings)), url, args.debug
+    )
     return status
 
 

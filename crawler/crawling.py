@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import CrawlerProcess
 
+from crawler import runstatus
 from crawler.config import data_dir
 
 if TYPE_CHECKING:
@@ -16,15 +17,6 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
 
 logger = logging.getLogger(__name__)
-
-SUMMARY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fetched", ("response_received_count",)),
-    ("new", ("archive/store/stored",)),
-    ("updated", ("archive/store/updated",)),
-    ("duplicates", ("archive/store/duplicate",)),
-    ("failed", ("archive/store/failed", "archive/fetch_failed", "spider_exceptions/count")),
-)
-"""Summary columns and the crawler stats they come from."""
 
 
 def _with_jobdir(spidercls: type[Spider], settings: Settings) -> type[Spider]:
@@ -36,13 +28,10 @@ def _with_jobdir(spidercls: type[Spider], settings: Settings) -> type[Spider]:
 
 
 def summary_line(crawler: Crawler) -> str:
-    """One line per outlet: fetched, new, updated, duplicates, failed."""
+    """One line per outlet (:func:`crawler.runstatus.summary_line`)."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     name = crawler.spider.name if crawler.spider else "?"
-    parts = [
-        f"{label}={sum(int(stats.get(key, 0)) for key in keys)}" for label, keys in SUMMARY_KEYS
-    ]
-    return f"{name}: {' '.join(parts)} (finish: {stats.get('finish_reason', '?')})"
+    return runstatus.summary_line(name, stats)
 
 
 def run_crawl(
@@ -53,7 +42,8 @@ def run_crawl(
     resume: bool = False,
     generic_url: str | None = None,
 ) -> int:
-    """Crawl with every spider in one process; 0 when every crawl finished normally."""
+    """Crawl with every spider in one process; the exit status of the worst outlet
+    (:func:`crawler.runstatus.exit_code`)."""
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers: list[Crawler] = []
     for spidercls in spider_classes:
@@ -65,11 +55,9 @@ def run_crawl(
         process.crawl(crawler, **kwargs)
         crawlers.append(crawler)
     process.start()
-    status = 0
+    statuses: list[str] = []
     for crawler in crawlers:
-        line = summary_line(crawler)
-        print(line, flush=True)
-        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        if reason != "finished":
-            status = 1
-    return status
+        print(summary_line(crawler), flush=True)
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        statuses.append(str(stats.get("archive/run/status") or "failed"))
+    return runstatus.exit_code(statuses)

@@ -10,7 +10,12 @@
   through ``pg_locks`` / ``pg_stat_activity``.
 
 Both locks belong to the process: they are released when it exits, however it dies (SIGKILL
-included — the kernel drops the flock, PostgreSQL ends the session).
+included — the kernel drops the flock, PostgreSQL ends the session). A PostgreSQL session
+whose client vanished without closing its socket (the machine lost power, the network was
+cut) would otherwise hold the lock until the server notices, which by default takes hours:
+the lock's session asks the server for TCP keepalives of about a minute, and a run that
+finds the lock held by a process of *this* machine that no longer exists ends that session
+(``pg_terminate_backend``) and takes the lock over.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import os
 import socket
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +38,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from crawler.config import database_url
+from crawler.storage.db import postgres_connect_args
+from crawler.storage.runs import is_running
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -165,20 +173,54 @@ class DatabaseLock:
     def _acquire_advisory(self) -> None:
         me = _me()
         app = f"{APP_PREFIX} pid={me['pid']} host={me['host']} since={me['since']}"[:63]
-        engine = create_engine(self.url, poolclass=NullPool, connect_args={"application_name": app})
+        connect_args: dict[str, Any] = {"application_name": app, **postgres_connect_args(30)}
+        engine = create_engine(self.url, poolclass=NullPool, connect_args=connect_args)
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            # The server probes this idle session: a vanished holder frees the lock in ~1 min.
+            for setting, value in SERVER_KEEPALIVES:
+                conn.execute(text(f"SET {setting} = {value}"))
             name, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
             key = advisory_key(str(name), str(schema or ""))
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             if not got:
                 holder = _pg_holder(conn, key)
-                raise LockHeldError(self.target, holder)
+                if holder is not None and _dead_here(holder):
+                    conn.execute(
+                        text("SELECT pg_terminate_backend(:p)"), {"p": holder["backend_pid"]}
+                    )
+                    got = _retry_lock(conn, key)
+                if not got:
+                    raise LockHeldError(self.target, holder)
         except BaseException:
             conn.close()
             engine.dispose()
             raise
         self._engine, self._conn, self._key = engine, conn, key
+
+
+SERVER_KEEPALIVES = (
+    ("tcp_keepalives_idle", 30),
+    ("tcp_keepalives_interval", 10),
+    ("tcp_keepalives_count", 3),
+)
+"""Server-side TCP keepalives of the lock's session (seconds, probes)."""
+
+
+def _dead_here(holder: dict[str, Any]) -> bool:
+    """Whether a lock holder was a process of this machine that no longer exists."""
+    pid = str(holder.get("pid", ""))
+    here = holder.get("host") == socket.gethostname()
+    return here and pid.isdigit() and not is_running(int(pid))
+
+
+def _retry_lock(conn: Connection, key: int, attempts: int = 50) -> bool:
+    """Try the lock again while the terminated session goes away."""
+    for _ in range(attempts):
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def advisory_key(database: str, schema: str) -> int:
@@ -200,7 +242,11 @@ def _pg_holder(conn: Connection, key: int) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    info: dict[str, Any] = {"pid": f"backend {row.pid}", "since": str(row.backend_start)}
+    info: dict[str, Any] = {
+        "pid": f"backend {row.pid}",
+        "since": str(row.backend_start),
+        "backend_pid": int(row.pid),
+    }
     app = str(row.application_name or "")
     if app.startswith(APP_PREFIX):
         for part in app.split()[1:]:

@@ -65,7 +65,30 @@ ARCHIVE_NEAR_DUP_THRESHOLD = 0.7
 """Estimated Jaccard similarity of word shingles above which two articles are near duplicates."""
 
 ARCHIVE_FIRST_CRAWL_DAYS = 2
-"""How far back an outlet's first incremental crawl looks, in days."""
+"""How far back an outlet's first incremental crawl looks, in days (its *horizon*: older
+articles are backfill territory)."""
+
+ARCHIVE_DISCOVERY_LOOKBACK_DAYS = 7.0
+"""How far before an outlet's previous complete crawl an incremental crawl looks for new
+URLs (sitemap lastmods, listing dates), in days. Publication dates never keep a discovered
+article out of an incremental crawl: this only bounds where it looks."""
+
+ARCHIVE_DB_OUTAGE_MAX = 300.0
+"""Seconds an unreachable database is waited for (the crawl pauses meanwhile) before the
+crawl stops with status "failed"; what was not stored stays due for the next crawl."""
+
+ARCHIVE_DB_TIMEOUT = 30.0
+"""PostgreSQL: seconds to connect, seconds a statement may run, and seconds unacknowledged
+data may wait on a connection (TCP user timeout) before it counts as lost; keepalives probe
+idle connections at the same scale. A silent database is noticed in bounded time."""
+
+ARCHIVE_RETRY_FAILED_AFTER = 1800.0
+"""Seconds after which a URL that could not be fetched (or gave no article) is due again;
+four times longer after each further failure, at most a week, and given up after 8 tries."""
+
+ARCHIVE_SHUTDOWN_TIMEOUT = 30.0
+"""Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
+holds; what is not committed by then stays due for the next crawl."""
 
 # --- Politeness -----------------------------------------------------------------------------
 
@@ -99,6 +122,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server (2.16+) stays off unless the operator asks for it.
+REMOTE_CONTROL_ENABLED = False
 
 # --- Archive components ---------------------------------------------------------------------
 

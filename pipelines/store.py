@@ -1,7 +1,8 @@
 """Store pipeline: hands articles and extraction failures to the background writer.
 
 Settings read: ``ARCHIVE_DATABASE_URL``, ``ARCHIVE_DATA_DIR``, ``ARCHIVE_BATCH_SIZE``,
-``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE``.
+``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE``, ``ARCHIVE_DB_OUTAGE_MAX``,
+``ARCHIVE_SHUTDOWN_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler.items import Article
+from crawler.runstatus import STORAGE_FAILED, stop_from_thread
 from crawler.storage import writer as storage_writer
 from crawler.storage.records import ExtractionFailure
 
@@ -25,16 +29,17 @@ class StorePipeline:
     The item is put on the queue of the crawler's :class:`crawler.storage.writer.StorageWriter`
     (shared with :class:`pipelines.pages.PageLedger`) and passed on at once; the writer thread
     deduplicates and writes up to ``ARCHIVE_BATCH_SIZE`` items per transaction. Nothing here
-    touches the database on the reactor thread. When the writer's backlog reaches
-    ``ARCHIVE_WRITER_QUEUE`` operations (default 4 x batch size) ``process_item`` awaits room
-    (waiting in a thread), which slows the crawl down instead of growing memory. Closing the
-    spider waits (in a thread) until everything is committed.
+    touches the database on the reactor thread.
+
+    Backpressure: when the writer's backlog reaches ``ARCHIVE_WRITER_QUEUE`` operations
+    (default 4 x batch size) — the database is slow, or unreachable and being waited for —
+    ``process_item`` waits (on a Deferred the writer fires when room frees, not in a thread),
+    so Scrapy stops feeding new responses and the crawl pauses instead of dropping items or
+    growing memory. If the database stays unreachable beyond ``ARCHIVE_DB_OUTAGE_MAX`` the
+    spider is closed ("storage_unavailable") and what was not stored stays due in the ledger.
 
     Outcomes end up on the page row of ``item.url`` ("stored", "duplicate", "updated",
     "unchanged", "failed") and in the crawler stats as ``archive/store/<outcome>``.
-
-    Settings read: ``ARCHIVE_DATABASE_URL``, ``ARCHIVE_DATA_DIR``, ``ARCHIVE_BATCH_SIZE``,
-    ``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -48,7 +53,11 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         """Start (or join) the crawler's writer; no I/O here, the thread does it."""
-        self.writer = storage_writer.acquire(self.crawler, self.crawler.spider)
+        self.writer = storage_writer.acquire(
+            self.crawler,
+            self.crawler.spider,
+            on_fatal=lambda _: stop_from_thread(self.crawler, STORAGE_FAILED),
+        )
 
     async def process_item(self, item: Any) -> Any:
         """Queue an article or a failure for storage; other items pass through."""
@@ -56,17 +65,35 @@ class StorePipeline:
             return item
         writer = self.writer
         assert writer is not None, "open_spider() was not called"
-        if writer.full():
-            await maybe_deferred_to_future(deferToThread(writer.wait_for_room))
+        while writer.full() and writer.fatal is None:
+            await maybe_deferred_to_future(self._room(writer))
         writer.submit("article" if isinstance(item, Article) else "failure", item)
         return item
 
+    @staticmethod
+    def _room(writer: storage_writer.StorageWriter) -> Deferred[None]:
+        """A Deferred fired on the reactor once the writer's backlog is below its limit."""
+        waiter: Deferred[None] = Deferred()
+
+        def wake() -> None:  # called in the writer thread
+            reactor.callFromThread(_fire, waiter)
+
+        writer.add_room_listener(wake)
+        return waiter
+
     async def close_spider(self) -> None:
-        """Wait (off the reactor) until every queued item is committed."""
+        """Let go of the writer. The page ledger's ``spider_closed``, which comes after,
+        waits for the commits (bounded) and closes the run; without it, the last release
+        here does (with a status that only says the pipeline closed)."""
         if self.writer is None:
             return
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else None
+        timeout = self.crawler.settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0) + 60.0
         await maybe_deferred_to_future(
-            deferToThread(storage_writer.release, self.crawler, "finished", stats)
+            deferToThread(storage_writer.release, self.crawler, "finished", None, timeout, False)
         )
         self.writer = None
+
+
+def _fire(waiter: Deferred[None]) -> None:
+    if not waiter.called:
+        waiter.callback(None)

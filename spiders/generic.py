@@ -3,6 +3,8 @@
 It builds a provisional profile from the home page URL (no template: extraction takes the
 generic trafilatura path), finds sitemaps through robots.txt and the usual paths, finds feeds
 through the home page's ``<link rel=alternate>`` tags, and treats the home page as a listing.
+The home page's scheme, host and port are kept for every request it derives (robots.txt,
+sitemaps), so ``--url http://127.0.0.1:8080/`` crawls exactly that server.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from crawler.urls import fold_host
 from spiders.base import OutletSpider
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator
 
     from scrapy.http import Response
 
@@ -65,20 +67,29 @@ class GenericNewsSpider(OutletSpider):
         self.profile = provisional_profile(url)  # type: ignore[misc]
         super().__init__(**kwargs)
 
-    async def start(self) -> AsyncIterator[Any]:
-        """Sitemaps as for any outlet, then the home page (feeds and article links)."""
-        for url in self.sitemap_start_urls():
-            yield Request(url, callback=self._parse_sitemap, meta={"page_kind": "sitemap"})
-        for url in self.profile.listings:
-            yield Request(url, callback=self.parse_home, meta={"page_kind": "listing"})
+    @property
+    def home(self) -> str:
+        """The home page's origin as given (scheme and port kept)."""
+        return self.profile.listings[0].rstrip("/")
 
-    def parse_home(self, response: Response) -> Iterator[Request]:
+    async def start(self) -> AsyncIterator[Any]:
+        """As for any outlet, with the home page read for feeds as well as links."""
+        async for request in super().start():
+            if isinstance(request, Request) and request.url in self.profile.listings:
+                request = request.replace(callback=self.parse_home)
+            yield request
+
+    async def parse_home(self, response: Response) -> AsyncIterator[Request]:
         """Feeds the home page advertises, then its article links like any listing."""
         for href in response.css(
             'link[rel=alternate][type*="rss"]::attr(href), '
             'link[rel=alternate][type*="atom"]::attr(href)'
         ).getall():
             yield Request(
-                response.urljoin(href), callback=self.parse_feed, meta={"page_kind": "feed"}
+                response.urljoin(href),
+                callback=self.parse_feed,
+                errback=self.on_fetch_error,
+                meta={"page_kind": "feed"},
             )
-        yield from self.parse_listing(response)
+        async for request in self.parse_listing(response):
+            yield request

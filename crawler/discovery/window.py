@@ -1,8 +1,17 @@
-"""The time window a crawl covers, in the outlet's local dates.
+"""How far back a crawl's discovery looks, in the outlet's local dates.
 
-Incremental crawls cover what appeared or changed since the outlet's previous crawl (or the
-last ``ARCHIVE_FIRST_CRAWL_DAYS`` days on a first crawl); backfills cover ``--since`` to
-``--until`` inclusive, both local dates in Asia/Ho_Chi_Minh.
+Publication dates only narrow *backfills*: ``--since`` to ``--until`` inclusive, local dates
+in Asia/Ho_Chi_Minh; an article published outside that range is not stored by it.
+
+An *incremental* crawl stores every article it discovers that the archive does not have
+(the URL ledger decides what is due), unless it is known to predate the outlet's *horizon*:
+the fixed point its first incremental crawl started from (``ARCHIVE_FIRST_CRAWL_DAYS`` back);
+older articles are backfill territory. There is no moving publication-date window: a story
+written at 08:00 and published at 11:00, after a crawl at 09:00, is stored by the next crawl.
+The window only bounds where an incremental crawl *looks* for new URLs: sitemaps last
+modified, and listing pages whose newest entry is, before :attr:`CrawlWindow.since` are not
+read. That bound is the horizon or, once the outlet has been crawled,
+``ARCHIVE_DISCOVERY_LOOKBACK_DAYS`` before its previous complete crawl, whichever is later.
 """
 
 from __future__ import annotations
@@ -11,9 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from crawler.extraction.dates import VIETNAM, parse_any
-
-OVERLAP = timedelta(hours=1)
-"""How far an incremental crawl's window reaches back before the previous crawl started."""
 
 
 def parse_day(text: str) -> date:
@@ -26,19 +32,22 @@ def parse_day(text: str) -> date:
 
 @dataclass(frozen=True)
 class CrawlWindow:
-    """Which publication / modification times a crawl is interested in."""
+    """Where a crawl looks for articles, and (backfills only) which ones it stores."""
 
     mode: str
     """"incremental" or "backfill"."""
 
     since: datetime | None
-    """Start of the window (aware); None for no lower bound."""
+    """Start of discovery (aware); for a backfill also the start of its range."""
 
     until: datetime | None = None
-    """End of the window, exclusive (aware); None for no upper bound (incremental)."""
+    """End of a backfill's range, exclusive (aware); None for incremental crawls."""
 
     refresh: bool = False
     """Fetch stored articles again even when nothing says they changed."""
+
+    horizon: datetime | None = None
+    """Incremental: the outlet's horizon; URLs known to be older are not due."""
 
     @classmethod
     def backfill(cls, since: date, until: date | None, refresh: bool = False) -> CrawlWindow:
@@ -51,15 +60,18 @@ class CrawlWindow:
 
     @classmethod
     def incremental(
-        cls, last_crawl: datetime | None, first_days: int, now: datetime, refresh: bool = False
+        cls,
+        horizon: datetime,
+        previous_crawl: datetime | None,
+        lookback: timedelta,
+        refresh: bool = False,
     ) -> CrawlWindow:
-        """Everything since the previous crawl, or the last ``first_days`` days.
-
-        The window reaches :data:`OVERLAP` before the previous crawl: pages print times to the
-        minute and clocks differ, and what is already stored costs nothing twice."""
-        first = now - timedelta(days=first_days)
-        since = first if last_crawl is None else last_crawl - OVERLAP
-        return cls("incremental", since, None, refresh)
+        """Discovery back to the horizon, or ``lookback`` before the previous complete crawl
+        when that is later."""
+        since = horizon
+        if previous_crawl is not None and previous_crawl - lookback > horizon:
+            since = previous_crawl - lookback
+        return cls("incremental", since, None, refresh, horizon)
 
     def modified_in_range(self, lastmod: datetime | None) -> bool:
         """Whether something last modified at ``lastmod`` may hold articles of the window.
@@ -71,16 +83,17 @@ class CrawlWindow:
             return True
         return lastmod >= self.since
 
-    def published_in_range(self, published: datetime | None, changed: bool = False) -> bool:
-        """Whether an article published at ``published`` belongs to the crawl.
+    def published_in_range(self, published: datetime | None) -> bool:
+        """Whether the crawl stores an article published at ``published``.
 
-        Backfills keep what was published inside the window. Incremental crawls keep what
-        was published since the window started, plus an older story whose sitemap ``lastmod``
-        says it changed since (``changed``); an unknown date counts as new."""
+        A backfill stores its range (an unknown date is in no range); an incremental crawl
+        everything not known to predate the outlet's horizon."""
+        if self.mode != "backfill":
+            return published is None or self.horizon is None or published >= self.horizon
         if published is None:
-            return self.mode != "backfill"
+            return False
         if self.since is not None and published < self.since:
-            return self.mode == "incremental" and changed
+            return False
         return self.until is None or published < self.until
 
     def day_in_range(self, day: date) -> bool:

@@ -53,6 +53,10 @@ SQLITE_CACHE_KIB = 64 * 1024
 
 PG_MIGRATION_LOCK = 0x41524348  # "ARCH": pg_advisory_xact_lock key for migrations
 
+DB_TIMEOUT = 30.0
+"""Default of ``ARCHIVE_DB_TIMEOUT``: PostgreSQL connect timeout and the time after which a
+connection whose peer went silent (packets dropped, no reset) counts as lost."""
+
 _migrated: set[str] = set()
 _migrated_lock = threading.Lock()
 
@@ -98,8 +102,36 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, migrate: bool = True, **kwargs: Any) -> Engine:
-    """An engine for ``url``, tuned per backend, migrated to head unless ``migrate=False``."""
+def postgres_connect_args(timeout: float) -> dict[str, Any]:
+    """libpq options that bound every wait on a PostgreSQL connection to about ``timeout``.
+
+    ``connect_timeout`` for connecting; TCP keepalives probe an idle connection (a silent
+    server is noticed while we wait for a reply); ``tcp_user_timeout`` drops a connection
+    whose sent data stays unacknowledged (a black-holed network) — without these a lost
+    connection can hang a crawl for hours."""
+    seconds = max(1, round(timeout))
+    return {
+        "connect_timeout": seconds,
+        "keepalives": 1,
+        "keepalives_idle": max(1, seconds // 3),
+        "keepalives_interval": max(1, seconds // 6),
+        "keepalives_count": 3,
+        "tcp_user_timeout": seconds * 1000,
+    }
+
+
+def make_engine(
+    url: str,
+    *,
+    migrate: bool = True,
+    timeout: float = DB_TIMEOUT,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for ``url``, tuned per backend, migrated to head unless ``migrate=False``.
+
+    On PostgreSQL every connection gets :func:`postgres_connect_args` (``timeout``) and, when
+    ``statement_timeout`` is given, that bound (seconds) on each statement."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -110,7 +142,20 @@ def make_engine(url: str, *, migrate: bool = True, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql":
+            connect_args = kwargs.setdefault("connect_args", {})
+            for key, value in postgres_connect_args(timeout).items():
+                connect_args.setdefault(key, value)
         engine = create_engine(url, **kwargs)
+        if statement_timeout and parsed.get_backend_name() == "postgresql":
+            milliseconds = int(statement_timeout * 1000)
+
+            def bound_statements(dbapi_connection: Any, _record: Any) -> None:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(f"SET statement_timeout = {milliseconds}")
+                dbapi_connection.commit()
+
+            event.listen(engine, "connect", bound_statements)
     if migrate:
         ensure_migrated(engine)
     return engine
@@ -122,14 +167,16 @@ def engine_from_settings(settings: BaseSettings, *, migrate: bool = True) -> Eng
     Creates ``ARCHIVE_DATA_DIR`` (it also holds the WARC files) and migrates on first use.
     """
     data_dir(settings).mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
-    return make_engine(database_url(settings), migrate=migrate)  # type: ignore[arg-type]
+    timeout = settings.getfloat("ARCHIVE_DB_TIMEOUT", DB_TIMEOUT)
+    return make_engine(database_url(settings), migrate=migrate, timeout=timeout)  # type: ignore[arg-type]
 
 
-def engine_in(data_directory: str, url: str) -> Engine:
-    """:func:`make_engine` for ``url`` after creating ``data_directory`` (which also holds the
+def engine_in(data_directory: str, url: str, timeout: float = DB_TIMEOUT) -> Engine:
+    """The storage writer's engine: :func:`make_engine` for ``url`` with network and statement
+    timeouts of ``timeout`` seconds, after creating ``data_directory`` (which also holds the
     WARC files); a module-level function, so that ``functools.partial`` of it pickles."""
     Path(data_directory).mkdir(parents=True, exist_ok=True)
-    return make_engine(url)
+    return make_engine(url, timeout=timeout, statement_timeout=timeout)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -7,7 +7,7 @@ The Alembic migrations in :mod:`crawler.storage.migrations` produce exactly this
 Tables
 ------
 ``outlets``              one row per outlet domain.
-``crawl_runs``           one row per crawl (spider names, mode, status, Scrapy stats).
+``crawl_runs``           one row per crawl (spider names, mode, status, Scrapy stats, process).
 ``articles``             one row per canonical URL — the *story as last seen*, with its dedup
                          verdict (``duplicate_of`` exact, ``near_duplicate_of`` + similarity).
 ``article_versions``     every distinct text an article ever had (version 1 = first seen).
@@ -17,6 +17,8 @@ Tables
                          exact dedup between concurrent writers).
 ``near_dup_signatures``  MinHash signature of each indexed article.
 ``near_dup_buckets``     LSH bucket key → article (the persistent near-dup index).
+``url_ledger``           every URL the crawls discovered and what became of it (the frontier's
+                         memory: pending, fetched, stored, failed, gone).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class Outlet(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)  # e.g. "baohatinh.vn"
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)  # first article stored
+    # Publication time before which incremental crawls of the outlet don't look: set by its
+    # first incremental crawl (ARCHIVE_FIRST_CRAWL_DAYS back); earlier is backfill territory.
+    crawl_horizon: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CrawlRun(Base):
@@ -76,8 +81,13 @@ class CrawlRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while running
     spiders: Mapped[list[str]] = mapped_column(JSON)  # spider names of this crawl
     mode: Mapped[str | None] = mapped_column(String(32))  # e.g. "incremental", "full"
-    status: Mapped[str] = mapped_column(String(32))  # "running", then the close reason
+    # "running", then "finished", "partial", "failed", "interrupted" or "killed" (see
+    # crawler.runstatus); a run left "running" by a dead process is marked "killed" later.
+    status: Mapped[str] = mapped_column(String(32))
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # Scrapy stats at close
+    pid: Mapped[int | None] = mapped_column(Integer)  # process that ran the crawl
+    host: Mapped[str | None] = mapped_column(String(255))  # machine it ran on
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sign of life
 
 
 class Article(Base):
@@ -160,6 +170,7 @@ class Page(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     url: Mapped[str] = mapped_column(Text, index=True)  # response URL (after redirects)
+    requested_url: Mapped[str | None] = mapped_column(Text)  # URL-ledger entry it answers
     canonical_url: Mapped[str | None] = mapped_column(Text, index=True)
     status: Mapped[int | None] = mapped_column(Integer)  # HTTP status
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -213,3 +224,41 @@ class NearDupBucket(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class LedgerUrl(Base):
+    """One URL a crawl discovered (or must come back to) and what became of it.
+
+    The ledger is the crawls' memory across runs (:mod:`crawler.storage.ledger`): every article
+    URL found in a sitemap, feed or listing is recorded here in the same transaction as the
+    other writes of its batch, and moves ``pending`` → ``fetched`` (response received) →
+    ``stored`` (its article committed), or to ``failed`` (with ``reason``, ``attempts`` and
+    ``next_attempt_at``: it is due again then) or ``gone`` (404/410, off-site). A URL that is not
+    ``stored`` or ``gone`` is due to the next crawl, so whatever an outage, a full disk or a
+    crash kept from being stored is simply fetched again. Listing pages still to walk and
+    sitemaps already read are kept too (``kind``), so an interrupted listing walk resumes and an
+    unchanged sitemap is not read twice.
+    """
+
+    __tablename__ = "url_ledger"
+    __table_args__ = (Index("ix_url_ledger_due", "outlet", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)  # canonical URL as requested
+    outlet: Mapped[str] = mapped_column(String(255))  # outlet domain, e.g. "baohatinh.vn"
+    kind: Mapped[str] = mapped_column(String(16))  # "article", "listing" or "sitemap"
+    state: Mapped[str] = mapped_column(String(16))  # pending/fetched/stored/failed/gone/done
+    found_via: Mapped[str | None] = mapped_column(String(16))  # sitemap, feed, listing, …
+    found_on: Mapped[str | None] = mapped_column(Text)  # URL of the page that listed it
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)  # first discovered
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)  # last listed by a source
+    lastmod: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest lastmod given
+    published_hint: Mapped[datetime | None] = mapped_column(UTCDateTime)  # date known before
+    attempts: Mapped[int] = mapped_column(Integer)  # failed attempts since last stored
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when due again
+    last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last fetch
+    reason: Mapped[str | None] = mapped_column(Text)  # why failed / gone / pending again
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last stored (or seen)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))  # last run on it

@@ -69,6 +69,7 @@ def page_row(page: PageRecord, run_id: int | None) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "url": page.url,
+        "requested_url": page.requested_url,
         "canonical_url": canonical,
         "status": page.status,
         "fetched_at": page.fetched_at,

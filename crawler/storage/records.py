@@ -8,7 +8,7 @@ Contract for spiders
   and the error text; it is stored as a page row with outcome ``"failed"`` and never dropped,
   so the page can be re-extracted from its WARC record later.
 * Nothing else is needed: :class:`pipelines.pages.PageLedger` records one :class:`PageRecord`
-  per response by itself (with the WARC location the archive middleware put in
+  per response by itself (with the WARC location the archive extension put in
   ``response.meta["warc"]``), and the store pipeline links the item to that row by URL.
 """
 
@@ -68,3 +68,81 @@ class PageRecord:
 
     canonical_url: str | None = None
     """The canonical form of ``url`` (filled in when None)."""
+
+    requested_url: str | None = None
+    """The URL-ledger entry the request was made for (before redirects), if any: the
+    response marks it "fetched"."""
+
+
+@dataclass
+class Discovered:
+    """A URL a discovery source (sitemap, feed, listing) named: a ledger entry to keep."""
+
+    url: str
+    """The canonical URL, as it will be requested."""
+
+    outlet: str
+    """The outlet's domain."""
+
+    via: str
+    """The source kind: "sitemap", "news-sitemap", "feed", "listing", "home", "redirect"."""
+
+    found_on: str | None = None
+    """URL of the page that listed it."""
+
+    kind: str = "article"
+    """"article", or "listing" for a listing page still to walk."""
+
+    lastmod: datetime | None = None
+    """The source's last-modification time for it (sitemap ``lastmod``)."""
+
+    published_hint: datetime | None = None
+    """Its publication time as the source gives it (news sitemap, feed, listing date)."""
+
+
+@dataclass
+class Visited:
+    """A sitemap or listing page read to the end: done until it changes."""
+
+    url: str
+    """The page's canonical URL."""
+
+    outlet: str
+    """The outlet's domain."""
+
+    kind: str
+    """"sitemap" or "listing"."""
+
+    lastmod: datetime | None = None
+    """The sitemap's ``lastmod`` as its index gave it (a later one means read it again)."""
+
+
+@dataclass
+class FetchFailure:
+    """A request that gave no usable response: recorded as failed (or gone) in the ledger."""
+
+    url: str
+    """The ledger URL of the request (before redirects)."""
+
+    reason: str
+    """What went wrong ("HTTP 503", "TimeoutError", "given up: 429 storm", …)."""
+
+    status: int | None = None
+    """HTTP status, when there was a response."""
+
+    gone: bool = False
+    """The URL is gone for good (404, 410, off-site redirect): never due again."""
+
+
+@dataclass
+class Deferred:
+    """An article fetched but not stored on purpose (outside a backfill's range): pending."""
+
+    url: str
+    """The ledger URL of the request."""
+
+    reason: str
+    """Why it was not stored."""
+
+    published_hint: datetime | None = None
+    """Its publication time as the page gave it."""

@@ -9,7 +9,8 @@ the schema:
 * :mod:`crawler.storage.articles` — one article at a time (new story or refetch);
 * :mod:`crawler.storage.bulk` — many new articles at once;
 * :mod:`crawler.storage.versions` — normalising, hashing and ``article_versions``;
-* :mod:`crawler.storage.dedup_index` — body hashes and the MinHash LSH index.
+* :mod:`crawler.storage.dedup_index` — body hashes and the MinHash LSH index;
+* :mod:`crawler.storage.ledger` — the URL ledger (what the crawls found and what became of it).
 
 Every write can be replayed: the writer retries a whole batch after a deadlock, and a crawl
 killed mid-batch is simply run again. Articles are keyed by canonical URL (``ON CONFLICT DO
@@ -20,16 +21,19 @@ NOTHING``), versions by ``(article, version)``, body hashes by hash and bucket r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta  # noqa: TC003 - dataclass field type, resolved at runtime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from crawler.dedup import minhash
-from crawler.storage import articles, bulk, pages, runs
+from crawler.dedup.urls import canonicalize
+from crawler.storage import articles, bulk, ledger, pages, runs
 from crawler.storage.articles import StoreResult
 from crawler.storage.dedup_index import NearDupIndex
-from crawler.storage.tables import ARTICLES, OUTLETS, on_conflict_nothing
+from crawler.storage.records import FetchFailure
+from crawler.storage.tables import ARTICLES, OUTLETS, PAGES, on_conflict_nothing
 from crawler.storage.versions import prepare
 from crawler.urls import fold_host
 
@@ -43,7 +47,20 @@ if TYPE_CHECKING:
     from crawler.storage.records import ExtractionFailure, PageRecord
     from crawler.storage.versions import Prepared
 
-__all__ = ["Repository", "StoreResult"]
+__all__ = ["OPERATIONS", "Repository", "StoreResult"]
+
+OPERATIONS = (
+    "discovered",
+    "visited",
+    "page",
+    "article",
+    "failure",
+    "fetch_failed",
+    "deferred",
+    "horizon",
+)
+"""Kinds of storage operations, in the order a batch applies them (see
+:meth:`Repository.store_batch`)."""
 
 
 @dataclass
@@ -56,6 +73,8 @@ class Repository:
     """
 
     threshold: float = minhash.DEFAULT_THRESHOLD
+    retry_base: timedelta = ledger.RETRY_BASE
+    """Wait before a failed URL is due again (grows per further failure)."""
     _outlets: dict[str, int] = field(default_factory=dict)
     _pending_outlets: dict[str, int] = field(default_factory=dict)
     index: NearDupIndex = field(init=False)
@@ -147,26 +166,75 @@ class Repository:
         self, conn: Connection, ops: Sequence[tuple[str, Any, datetime]], run_id: int | None
     ) -> list[StoreResult | None]:
         """Apply a batch of ``(kind, payload, seen_at)`` operations in a constant number of
-        statements; the result is the same as applying them one by one, in order.
+        statements; one result per operation (a :class:`StoreResult` for articles and
+        failures, None for the rest).
 
-        Kinds are "page" (:class:`PageRecord`), "article" (:class:`crawler.items.Article`) and
-        "failure" (:class:`ExtractionFailure`). Pages and articles at canonical URLs not seen
-        before go through the set-oriented path (:mod:`crawler.storage.bulk`); everything
-        else (refetches, a URL twice in the batch, failures, a row a concurrent writer
-        inserted meanwhile) goes through :meth:`store_article` / :meth:`record_failure`
-        afterwards, in order.
+        Kinds (:data:`OPERATIONS`): "discovered" (a list of
+        :class:`~crawler.storage.records.Discovered`),
+        "visited" (:class:`~crawler.storage.records.Visited`), "page"
+        (:class:`~crawler.storage.records.PageRecord`), "article"
+        (:class:`crawler.items.Article`), "failure" (:class:`ExtractionFailure`),
+        "fetch_failed" (:class:`~crawler.storage.records.FetchFailure`), "deferred"
+        (:class:`~crawler.storage.records.Deferred`) and "horizon" (``(outlet domain, time)``).
+        They are applied kind by kind in that order, which is the order a URL goes through
+        them (discovered, fetched, stored or failed), so the ledger ends as if they had been
+        applied one by one. Pages and articles at canonical URLs not seen before go through
+        the set-oriented path (:mod:`crawler.storage.bulk`); refetches, a URL twice in the
+        batch, and a row a concurrent writer inserted meanwhile go one by one, in order.
         """
-        for kind, _, _ in ops:
-            if kind not in ("page", "article", "failure"):
+        by_kind: dict[str, list[int]] = {kind: [] for kind in OPERATIONS}
+        for i, (kind, _, _) in enumerate(ops):
+            if kind not in by_kind:
                 raise ValueError(f"unknown storage operation {kind!r}")
-        results: list[StoreResult | None] = [None] * len(ops)
-        pages.insert_pages(conn, [payload for kind, payload, _ in ops if kind == "page"], run_id)
+            by_kind[kind].append(i)
+        now = max((seen_at for _, _, seen_at in ops), default=None)
+        if now is None:
+            return []
 
-        prepared = {
-            i: prepare(payload, seen_at)
-            for i, (kind, payload, seen_at) in enumerate(ops)
-            if kind == "article"
-        }
+        def payloads(kind: str) -> list[Any]:
+            return [ops[i][1] for i in by_kind[kind]]
+
+        results: list[StoreResult | None] = [None] * len(ops)
+        discovered = [entry for entries in payloads("discovered") for entry in entries]
+        ledger.record_discovered(conn, discovered, run_id, now)
+        ledger.mark_visited(conn, payloads("visited"), run_id, now)
+        fetched = payloads("page")
+        pages.insert_pages(conn, fetched, run_id)
+        ledger.mark_fetched(
+            conn, [(p.requested_url, p.status) for p in fetched if p.requested_url], run_id, now
+        )
+        prepared = self._store_articles(conn, ops, by_kind["article"], run_id, results)
+        self._mark_articles(conn, prepared, run_id, results, now)
+        failures = by_kind["failure"]
+        for i in failures:
+            results[i] = self.record_failure(conn, ops[i][1], run_id, ops[i][2])
+        extraction_failures = [
+            FetchFailure(url, f"not stored: {ops[i][1].error}")
+            for i in failures
+            for url in self._ledger_urls(conn, ops[i][1].url, run_id)
+        ]
+        ledger.mark_failed(
+            conn,
+            [*extraction_failures, *payloads("fetch_failed")],
+            run_id,
+            now,
+            base=self.retry_base,
+        )
+        ledger.mark_deferred(conn, payloads("deferred"), run_id, now)
+        for domain, horizon in payloads("horizon"):
+            self.set_horizon(conn, domain, horizon, now)
+        return results
+
+    def _store_articles(
+        self,
+        conn: Connection,
+        ops: Sequence[tuple[str, Any, datetime]],
+        indexes: list[int],
+        run_id: int | None,
+        results: list[StoreResult | None],
+    ) -> dict[int, Prepared]:
+        """Store the batch's articles: new URLs in bulk, the rest one by one, in order."""
+        prepared = {i: prepare(ops[i][1], ops[i][2]) for i in indexes}
         existing: set[str] = set()
         if prepared:
             urls = sorted({p.canonical for p in prepared.values()})
@@ -194,10 +262,71 @@ class Repository:
                 continue
             resolutions.append((i, prepared[i].item.url, _resolution(result, prepared[i])))
         pages.resolve_pages(conn, resolutions, run_id, [seen_at for _, _, seen_at in ops])
-        for i, (kind, payload, seen_at) in enumerate(ops):
-            if kind == "failure":
-                results[i] = self.record_failure(conn, payload, run_id, seen_at)
-        return results
+        return prepared
+
+    def _mark_articles(
+        self,
+        conn: Connection,
+        prepared: dict[int, Prepared],
+        run_id: int | None,
+        results: list[StoreResult | None],
+        now: datetime,
+    ) -> None:
+        """Mark the stored articles' URLs ``stored`` in the ledger: the article's canonical
+        URL, the page's and the URL the crawl requested (before redirects)."""
+        stored: list[tuple[str, str, int | None, datetime | None]] = []
+        requested = self._requested_urls(conn, [p.item.url for p in prepared.values()], run_id)
+        for i, p in prepared.items():
+            result = results[i]
+            if result is None or result.article_id is None:
+                continue
+            outlet = p.item.outlet or fold_host(urlsplit(p.canonical).hostname or "")
+            published = p.fields["published_at"]
+            urls = {p.canonical, *_canonical_or_none(p.item.url), *requested.get(p.item.url, ())}
+            stored.extend((url, outlet, result.article_id, published) for url in sorted(urls))
+        ledger.mark_stored(conn, stored, run_id, now)
+
+    def _requested_urls(
+        self, conn: Connection, urls: list[str], run_id: int | None
+    ) -> dict[str, set[str]]:
+        """The ledger URLs the run's responses at ``urls`` answered (redirects included)."""
+        if not urls:
+            return {}
+        query = select(PAGES.c.url, PAGES.c.requested_url).where(
+            PAGES.c.url.in_(sorted(set(urls))),
+            PAGES.c.requested_url.is_not(None),
+            PAGES.c.run_id.is_(None) if run_id is None else PAGES.c.run_id == run_id,
+        )
+        found: dict[str, set[str]] = {}
+        for url, requested in conn.execute(query):
+            found.setdefault(url, set()).add(requested)
+        return found
+
+    def _ledger_urls(self, conn: Connection, url: str, run_id: int | None) -> set[str]:
+        """The ledger URLs a response at ``url`` stands for."""
+        return {*_canonical_or_none(url), *self._requested_urls(conn, [url], run_id).get(url, ())}
+
+    def set_horizon(self, conn: Connection, domain: str, horizon: datetime, now: datetime) -> None:
+        """Record an outlet's crawl horizon unless it has one (the earliest wins)."""
+        self.outlet_id(conn, domain, now)
+        conn.execute(
+            update(OUTLETS)
+            .where(OUTLETS.c.domain == domain)
+            .values(
+                crawl_horizon=case(
+                    (OUTLETS.c.crawl_horizon.is_(None), horizon),
+                    (OUTLETS.c.crawl_horizon > horizon, horizon),
+                    else_=OUTLETS.c.crawl_horizon,
+                )
+            )
+        )
+
+
+def _canonical_or_none(url: str) -> tuple[str, ...]:
+    try:
+        return (canonicalize(url),)
+    except ValueError:
+        return ()
 
 
 def _resolution(result: StoreResult, p: Prepared) -> dict[str, Any]:

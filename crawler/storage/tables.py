@@ -27,6 +27,7 @@ RUNS: Table = models.CrawlRun.__table__  # type: ignore[assignment]
 BODY_HASHES: Table = models.BodyHash.__table__  # type: ignore[assignment]
 SIGNATURES: Table = models.NearDupSignature.__table__  # type: ignore[assignment]
 BUCKETS: Table = models.NearDupBucket.__table__  # type: ignore[assignment]
+LEDGER: Table = models.LedgerUrl.__table__  # type: ignore[assignment]
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Zone assumed for a time an item gives without an offset (the outlets' local time)."""
@@ -38,7 +39,8 @@ def utcnow() -> datetime:
 
 
 def parse_time(value: str | datetime | None) -> datetime | None:
-    """An aware datetime from an item's ISO 8601 string (naive means Vietnam time)."""
+    """An aware datetime from an item's ISO 8601 string (naive means Vietnam time); None for
+    what is no time at all or cannot be stored (beyond the year 9999 in UTC)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -50,6 +52,10 @@ def parse_time(value: str | datetime | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VIETNAM)
+    try:
+        parsed.astimezone(UTC)  # stored in UTC: 9999-12-31T23:59:59-05:00 has no UTC time
+    except OverflowError:
+        return None
     return parsed
 
 

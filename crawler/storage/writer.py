@@ -1,42 +1,51 @@
 """The background writer: one thread per database that batches the pipelines' operations.
 
 Scrapy runs on the reactor thread, which must never wait on disk or network. The pipelines
-only put *operations* (a page, an article, a failure) on a bounded queue; the writer thread
-takes up to ``batch_size`` of them at a time and has them written as **one transaction**
-by a :class:`~crawler.storage.batches.BatchWriter` (see there for retries, isolation of a
-bad operation and crash safety), either
+only put *operations* (a page, an article, a failure, URL-ledger updates) on a queue; the
+writer thread takes up to ``batch_size`` of them at a time and has them written as **one
+transaction** by a :class:`~crawler.storage.batches.BatchWriter` (see there for retries,
+outages, isolation of a bad operation and crash safety), either
 
 * in a **child process** (:class:`~crawler.storage.worker.WriterProcess`; the default for
-  crawls, ``ARCHIVE_WRITER_PROCESS``): the thread only pickles batches and waits on a pipe,
-  so the database work never competes with the reactor for the GIL; or
+  crawls, ``ARCHIVE_WRITER_PROCESS``): the thread only pickles batches and waits, so the
+  database work never competes with the reactor for the GIL; or
 * in the thread itself (``process=False``): for callers whose engine factory cannot be
   pickled, and small tools.
 
+Backpressure: producers check :meth:`StorageWriter.full` and wait for room (the store
+pipeline without blocking the reactor, through :meth:`StorageWriter.add_room_listener`). While
+the database is unreachable the thread keeps retrying its batch, the queue fills and the
+crawl waits; when the outage outlasts ``ARCHIVE_DB_OUTAGE_MAX`` the writer turns *fatal*:
+every run attached to it is told (``on_fatal``), nothing more is written, and what was not
+committed is counted ``lost`` — and stays due in the URL ledger for the next crawl.
+
 :meth:`StorageWriter.flush` waits until everything queued before it is committed;
 :meth:`StorageWriter.close` also closes the crawl run (and stops the thread when the writer
-owns it).
+owns it). Every wait takes a timeout; :meth:`StorageWriter.abandon` gives up at once
+(shutdown after Ctrl-C), so no caller ever hangs on the database.
 
 Each :class:`StorageWriter` is one ``crawl_runs`` row; several may share one thread and
 backend (:func:`acquire` does so for all crawlers of a process on one database), their
 operations then going into the same transactions, each under its own run.
-
-The engine is created (and the schema migrated) by the backend, and the ``crawl_runs`` row is
-opened there too, so nothing of this touches the reactor either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import queue
+import socket
 import threading
+import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crawler.storage.batches import BatchWriter, Committed, Failed, Retried
+from crawler.storage.batches import BatchWriter, Committed, Failed, Outage, Retried
+from crawler.storage.runs import HEARTBEAT_EVERY
 from crawler.storage.tables import utcnow
 from crawler.storage.worker import WriterProcess
 
@@ -50,6 +59,15 @@ if TYPE_CHECKING:
     from crawler.storage.batches import Operation
 
 logger = logging.getLogger(__name__)
+
+CONTROL = ("flush", "stop", "open", "close")
+
+ITEM_KINDS = ("article", "failure", "discovered", "visited", "fetch_failed", "deferred", "horizon")
+"""Operations that count towards ``batch_size`` (pages ride along, up to four per item)."""
+
+ABANDON_GRACE = 30.0
+"""Seconds a closing writer still gets after being abandoned (a batch in flight must end
+or time out) before the caller stops waiting."""
 
 
 @dataclass
@@ -75,17 +93,24 @@ class _WriterThread:
         threshold: float | None,
         queue_size: int | None,
         process: bool = False,
+        outage_max: float | None = None,
+        retry_base: float | None = None,
     ) -> None:
         self.batch_size = max(1, batch_size)
         self.threshold = threshold
         self.process = process
+        self.outage_max = outage_max
+        self.retry_base = retry_base
         self.queue: queue.Queue[tuple[str, Any, datetime, Any]] = queue.Queue()
         self.backlog_limit = queue_size or 4 * self.batch_size
         self.room = threading.Condition()
         self.backend: BatchWriter | WriterProcess | None = None
         self.fatal: BaseException | None = None
         self.initial_runs: list[StorageWriter] = []
+        self.runs: dict[int, StorageWriter] = {}
+        self.abandoned = threading.Event()
         self._engine_factory = engine_factory
+        self._last_heartbeat = time.monotonic()
         self.thread = threading.Thread(target=self._main, name="archive-writer", daemon=True)
         self._start_lock = threading.Lock()
 
@@ -106,32 +131,60 @@ class _WriterThread:
                 lambda: not self.full() or not self.thread.is_alive(), timeout
             )
 
-    def stop(self, timeout: float = 600) -> None:
-        """Write what is queued, then end the thread (blocking)."""
+    def abandon(self) -> None:
+        """Stop waiting for an unreachable database: the batch in flight gives up."""
+        self.abandoned.set()
+        backend = self.backend
+        if isinstance(backend, WriterProcess):
+            backend.abandon()
+
+    def stop(self, timeout: float = 600) -> bool:
+        """Write what is queued, then end the thread (blocking); False if it did not end."""
         done = threading.Event()
         self.queue.put(("stop", done, utcnow(), None))
-        if self.thread.ident is not None:
-            done.wait(timeout)
-            self.thread.join(timeout)
+        if self.thread.ident is None:
+            return True
+        if not done.wait(timeout):
+            self.abandon()
+            done.wait(ABANDON_GRACE)
+        self.thread.join(1)
+        return done.is_set()
 
     # --- the thread ------------------------------------------------------------------------
 
     def _main(self) -> None:
         try:
             # The child process is started from this thread: on Linux it dies with it.
-            backend = WriterProcess if self.process else BatchWriter
-            self.backend = backend(self._engine_factory, self.threshold)
+            if self.process:
+                self.backend = WriterProcess(
+                    self._engine_factory, self.threshold, self.outage_max, self.retry_base
+                )
+            else:
+                self.backend = BatchWriter(
+                    self._engine_factory,
+                    self.threshold,
+                    outage_max=self.outage_max,
+                    abandon=self.abandoned,
+                    retry_base=self.retry_base,
+                )
         except BaseException as exc:  # keep draining so producers never hang
-            logger.exception("archive storage unavailable: nothing will be stored")
+            logger.error("archive storage unavailable, nothing will be stored: %s", exc)
             self.fatal = exc
         for run in self.initial_runs:
             self._open(run)
+        if self.fatal is not None:
+            self._tell_fatal(self.fatal)
         while True:
             batch, control = self._next_batch()
-            with self.room:
-                self.room.notify_all()
+            self._notify_room()
             if batch:
-                self._write(batch)
+                try:
+                    self._write(batch)
+                except Exception as exc:  # a bug must not leave producers waiting forever
+                    logger.exception("the archive writer failed: nothing more will be stored")
+                    self.fatal = self.fatal or exc
+                    self._tell_fatal(exc)
+            self._maybe_heartbeat()
             if control is None:
                 continue
             kind, payload, _, _ = control
@@ -142,34 +195,49 @@ class _WriterThread:
             elif kind == "close":
                 self._close(payload)
             elif kind == "stop":
-                with self.room:
-                    self.room.notify_all()
+                self._notify_room()
                 if self.backend is not None:
-                    self.backend.dispose()
+                    with contextlib.suppress(Exception):
+                        self.backend.dispose()
                 payload.set()
                 return
 
+    def _notify_room(self) -> None:
+        with self.room:
+            self.room.notify_all()
+        if not self.full():
+            for run in list(self.runs.values()):
+                run.room_freed()
+
     def _open(self, run: StorageWriter) -> None:
+        self.runs[id(run)] = run
         if self.backend is None:
             return
         try:
-            run.run_id = self.backend.open_run(run.spiders, run.mode)
+            run.run_id = self.backend.open_run(
+                run.spiders, run.mode, os.getpid(), socket.gethostname()
+            )
         except BaseException as exc:
-            logger.exception("could not open a crawl run: nothing will be stored for it")
+            logger.error("could not open a crawl run, nothing will be stored for it: %s", exc)
             run.fatal = exc
+            run.tell_fatal(exc)
 
     def _next_batch(self) -> tuple[list[tuple[str, Any, datetime, Any]], Any]:
-        """Up to ``batch_size`` items (articles, failures) with the page records queued among
-        them (at most ``4 * batch_size`` operations), and the control operation that ended it.
-        """
+        """Up to ``batch_size`` items with the page records queued among them (at most
+        ``4 * batch_size`` operations), and the control operation that ended it."""
         batch: list[tuple[str, Any, datetime, Any]] = []
         items = 0
-        op = self.queue.get()
         while True:
-            if op[0] in ("flush", "stop", "open", "close"):
+            try:
+                op = self.queue.get(timeout=HEARTBEAT_EVERY.total_seconds())
+                break
+            except queue.Empty:
+                self._maybe_heartbeat()
+        while True:
+            if op[0] in CONTROL:
                 return batch, op
             batch.append(op)
-            if op[0] != "page":
+            if op[0] in ITEM_KINDS:
                 items += 1
             if items >= self.batch_size or len(batch) >= 4 * self.batch_size:
                 return batch, None
@@ -178,11 +246,19 @@ class _WriterThread:
             except queue.Empty:
                 return batch, None
 
+    def _maybe_heartbeat(self) -> None:
+        if self.backend is None or time.monotonic() - self._last_heartbeat < 30:
+            return
+        self._last_heartbeat = time.monotonic()
+        run_ids = [r.run_id for r in self.runs.values() if r.run_id is not None]
+        with contextlib.suppress(Exception):
+            self.backend.heartbeat(run_ids)
+
     def _write(self, ops: list[tuple[str, Any, datetime, Any]]) -> None:
         groups: dict[int, tuple[StorageWriter, list[Operation]]] = {}
         for kind, payload, seen_at, run in ops:
             if self.backend is None or run.fatal is not None:
-                run.counts["lost"] += 1
+                run.lose(kind)
                 continue
             groups.setdefault(id(run), (run, []))[1].append((kind, payload, seen_at))
         if not groups or self.backend is None:
@@ -190,24 +266,38 @@ class _WriterThread:
         runs = list(groups.values())
         try:
             events = self.backend.write([(run.run_id, group) for run, group in runs])
-        except Exception as exc:  # the writer process is gone: nothing more can be stored
+        except Exception as exc:  # the database is gone for good, or the writer process died
             logger.error("archive storage failed, nothing more will be stored: %s", exc)
             self.fatal = exc
-            self.backend.dispose()
+            with contextlib.suppress(Exception):
+                self.backend.dispose()
             self.backend = None
             for run, group in runs:
-                run.counts["lost"] += len(group)
+                for kind, _, _ in group:
+                    run.lose(kind)
+            self._tell_fatal(exc)
             return
+        outage = 0.0
         for event in events:
-            run = runs[event.group][0]
+            run, group = runs[event.group]
             if isinstance(event, Committed):
-                run.committed(event.operations, event.results)
+                run.committed(event.kinds, event.results)
             elif isinstance(event, Retried):
-                run.counts["retries"] += 1
+                run.count("retries")
+            elif isinstance(event, Outage):
+                run.count("outage_retries")
+                outage = max(outage, event.seconds)
             elif isinstance(event, Failed):
-                run.counts["errors"] += 1
+                run.count("errors")
+                run.count(f"errors_{event.kind}")
                 logger.error("could not store %s %s: %s", event.kind, event.url, event.error)
                 logger.debug("%s", event.details)
+        if outage:
+            logger.warning("the database was unreachable for %.0f s; the batch was kept", outage)
+
+    def _tell_fatal(self, exc: BaseException) -> None:
+        for run in list(self.runs.values()):
+            run.tell_fatal(exc)
 
     def _close(self, stop: _Stop) -> None:
         run = stop.run
@@ -216,23 +306,29 @@ class _WriterThread:
                 stats = dict(stop.stats or {})
                 stats.update({f"archive/store/{k}": v for k, v in sorted(run.counts.items())})
                 self.backend.close_run(run.run_id, stop.status, stats)
-        except Exception:
-            logger.exception("could not close crawl run %s", run.run_id)
+        except Exception as exc:
+            logger.error("could not close crawl run %s: %s", run.run_id, exc)
         finally:
+            self.runs.pop(id(run), None)
             stop.done.set()
 
 
 class StorageWriter:
-    """Writes pages, articles and failures from a queue, ``batch_size`` items per transaction.
+    """Writes pages, articles, failures and URL-ledger updates from a queue, ``batch_size``
+    items per transaction.
 
     Each writer is one ``crawl_runs`` row (``spiders``, ``mode``) with its own outcome
     counts. Built directly it owns its thread; ``engine_factory`` is called by the backend
     (engine creation migrates the schema): in a child process when ``process`` is true (the
     factory must then be picklable, e.g. ``functools.partial(db.make_engine, url)``), else in
     the thread. :func:`acquire` instead attaches the writers of all crawlers of a process on
-    one database to one shared thread and backend (see there). ``on_result`` is called in
-    the writer thread with each committed :class:`StoreResult`, ``on_commit`` with the number
-    of this run's operations in each committed transaction.
+    one database to one shared thread and backend (see there).
+
+    Callbacks, all called in the writer thread: ``on_result`` with each committed
+    :class:`StoreResult`; ``on_count`` with ``(key, n)`` for every count kept in
+    :attr:`counts`; ``on_commit`` with the number of this run's operations in each committed
+    transaction; ``on_fatal`` once when nothing more can be stored; listeners added by
+    :meth:`add_room_listener` when the backlog falls below the limit.
     """
 
     def __init__(
@@ -245,8 +341,11 @@ class StorageWriter:
         spiders: Sequence[str] = (),
         mode: str | None = None,
         on_result: Callable[[StoreResult], None] | None = None,
+        on_count: Callable[[str, int], None] | None = None,
+        on_fatal: Callable[[BaseException], None] | None = None,
         on_commit: Callable[[int], None] | None = None,
         process: bool = False,
+        outage_max: float | None = None,
         shared: _WriterThread | None = None,
     ) -> None:
         if shared is None:
@@ -257,6 +356,7 @@ class StorageWriter:
                 threshold=threshold,
                 queue_size=queue_size,
                 process=process,
+                outage_max=outage_max,
             )
             self._core.initial_runs.append(self)
         else:
@@ -266,11 +366,15 @@ class StorageWriter:
         self.spiders = list(spiders)
         self.mode = mode
         self.on_result = on_result
+        self.on_count = on_count
+        self.on_fatal = on_fatal
         self.on_commit = on_commit
         self.counts: Counter[str] = Counter()
         self.run_id: int | None = None
         self._fatal: BaseException | None = None
+        self._fatal_told = False
         self._closed = False
+        self._room_listeners: list[Callable[[], None]] = []
 
     # --- what the thread shares -------------------------------------------------------------
 
@@ -286,25 +390,56 @@ class StorageWriter:
 
     @property
     def fatal(self) -> BaseException | None:
-        """Why nothing is stored for this run (storage unavailable, run not opened)."""
+        """Why nothing (more) is stored for this run (storage unavailable, run not opened)."""
         return self._fatal or self._core.fatal
 
     @fatal.setter
     def fatal(self, exc: BaseException | None) -> None:
         self._fatal = exc
 
-    def committed(self, operations: int, results: Sequence[StoreResult | None]) -> None:
-        """Count a committed transaction's results of this run (in the writer thread)."""
-        self.counts["batches"] += 1
-        for result in results:
+    # --- called in the writer thread ----------------------------------------------------------
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add to one of this run's counts."""
+        self.counts[key] += n
+        if self.on_count is not None:
+            self.on_count(key, n)
+
+    def lose(self, kind: str) -> None:
+        """Count an operation that will never be written."""
+        self.count("lost")
+        if kind in ("article", "failure"):
+            self.count(f"lost_{kind}")
+
+    def committed(self, kinds: Sequence[str], results: Sequence[StoreResult | None]) -> None:
+        """Count a committed transaction's operations of this run."""
+        self.count("batches")
+        for kind, result in zip(kinds, results, strict=True):
             if result is None:
-                self.counts["pages"] += 1
+                self.count("pages" if kind == "page" else kind)
                 continue
-            self.counts[result.outcome] += 1
+            self.count(result.outcome)
             if self.on_result is not None:
                 self.on_result(result)
         if self.on_commit is not None:
-            self.on_commit(operations)
+            self.on_commit(len(kinds))
+
+    def tell_fatal(self, exc: BaseException) -> None:
+        """Tell the run's owner, once, that nothing more will be stored."""
+        if self._fatal_told:
+            return
+        self._fatal_told = True
+        if self.on_fatal is not None:
+            try:
+                self.on_fatal(exc)
+            except Exception:
+                logger.exception("the storage failure could not be reported")
+
+    def room_freed(self) -> None:
+        """Wake the producers waiting for room (called when the backlog drops)."""
+        listeners, self._room_listeners = self._room_listeners, []
+        for listener in listeners:
+            listener()
 
     # --- producer side (any thread) -------------------------------------------------------
 
@@ -326,26 +461,40 @@ class StorageWriter:
         """Block until the backlog is below ``queue_size`` (or the writer stopped)."""
         return self._core.wait_for_room(timeout)
 
+    def add_room_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (in the writer thread) once the backlog drops below the limit.
+
+        Called at once when there is room already."""
+        self._room_listeners.append(listener)
+        if not self.full():
+            self.room_freed()
+
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything queued before is committed; False on timeout."""
         done = threading.Event()
         self._core.put("flush", done, None)
         return done.wait(timeout)
 
+    def abandon(self) -> None:
+        """Give up on an unreachable database now (what is not committed is lost)."""
+        self._core.abandon()
+
     def close(
         self, status: str = "finished", stats: dict[str, Any] | None = None, timeout: float = 600
-    ) -> None:
+    ) -> bool:
         """Write what is queued, close the crawl run; stop the thread if this writer owns it
-        (blocking)."""
+        (blocking). False when that did not finish in ``timeout`` (then abandoned)."""
         if self._closed:
-            return
+            return True
         done = threading.Event()
         self._core.put("close", _Stop(status, stats, done, self), None)
         self._closed = True
         if self._owns_core:
-            self._core.stop(timeout)
-        else:
-            done.wait(timeout)
+            return self._core.stop(timeout)
+        if done.wait(timeout):
+            return True
+        self.abandon()
+        return done.wait(ABANDON_GRACE)
 
 
 # --- one writer thread per process and database, one run per crawler ----------------------
@@ -380,23 +529,29 @@ def writer_settings(settings: Any) -> dict[str, Any]:
         "threshold": settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.7),
         "queue_size": queue_size or None,
         "process": settings.getbool("ARCHIVE_WRITER_PROCESS", True),
+        "outage_max": settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0),
+        "retry_base": settings.getfloat("ARCHIVE_RETRY_FAILED_AFTER", 1800.0),
     }
 
 
-def acquire(crawler: Any, spider: Any) -> StorageWriter:
+def acquire(
+    crawler: Any, spider: Any, on_fatal: Callable[[BaseException], None] | None = None
+) -> StorageWriter:
     """The crawler's writer, started on first use; pair every call with :func:`release`.
 
     Every crawler gets its own :class:`StorageWriter` — its own ``crawl_runs`` row, named
     after the spider and its ``crawl_mode`` attribute when it has one, and its own outcome
-    counts and stats — but the crawlers of one process writing to one database (``crawl
-    --all`` runs eight) share **one** writer thread and connection: one transaction per
-    batch for all of them instead of eight threads contending for SQLite's write lock and
-    for the GIL. The thread stops when the last of its crawlers is released.
+    counts and stats (``archive/store/<key>``) — but the crawlers of one process writing to
+    one database (``crawl --all`` runs eight) share **one** writer thread and connection: one
+    transaction per batch for all of them instead of eight threads contending for SQLite's
+    write lock and for the GIL. The thread stops when the last of its crawlers is released.
+    ``on_fatal`` (first caller's) is called in the writer thread if storage fails for good.
 
     Reads ``ARCHIVE_DATABASE_URL``, ``ARCHIVE_DATA_DIR``, ``ARCHIVE_BATCH_SIZE``,
     ``ARCHIVE_NEAR_DUP_THRESHOLD``, ``ARCHIVE_WRITER_QUEUE`` (backlog in operations above
-    which the store pipeline waits; default 4 x batch size) and ``ARCHIVE_WRITER_PROCESS``
-    (write in a child process, default true) from the crawler's settings.
+    which the store pipeline waits; default 4 x batch size), ``ARCHIVE_WRITER_PROCESS``
+    (write in a child process, default true) and ``ARCHIVE_DB_OUTAGE_MAX`` (seconds an
+    unreachable database is waited for) from the crawler's settings.
     """
     from crawler.config import data_dir, database_url
     from crawler.storage.db import engine_in
@@ -410,37 +565,50 @@ def acquire(crawler: Any, spider: Any) -> StorageWriter:
             shared = _threads.get(key)
             if shared is None:
                 factory = functools.partial(
-                    engine_in, str(data_dir(settings)), str(database_url(settings))
+                    engine_in,
+                    str(data_dir(settings)),
+                    str(database_url(settings)),
+                    settings.getfloat("ARCHIVE_DB_TIMEOUT", 30.0),
                 )
                 shared = _threads[key] = _Shared(_WriterThread(factory, **options))
             shared.crawlers += 1
             writer = StorageWriter(
                 spiders=[getattr(spider, "name", None) or "?"],
                 mode=getattr(spider, "crawl_mode", None),
-                on_result=_stats_counter(crawler),
+                on_count=_stats_counter(crawler),
+                on_fatal=on_fatal,
                 shared=shared.thread,
             )
             handle = _registry[crawler] = _Handle(writer, key)
             writer.start()
+        elif on_fatal is not None and handle.writer.on_fatal is None:
+            handle.writer.on_fatal = on_fatal
         handle.users += 1
         return handle.writer
 
 
-def release(crawler: Any, status: str = "finished", stats: dict[str, Any] | None = None) -> None:
-    """Flush the crawler's writer; the last user also closes its run, and the last crawler of
-    a shared thread stops it (blocking: call in a thread)."""
+def release(
+    crawler: Any,
+    status: str = "finished",
+    stats: dict[str, Any] | None = None,
+    timeout: float = 600,
+    flush: bool = True,
+) -> bool:
+    """Flush the crawler's writer (unless ``flush`` is false); the last user also closes its
+    run, and the last crawler of a shared thread stops it (blocking: call in a thread). False
+    when the writer did not finish within ``timeout`` (it was then abandoned: what it held is
+    lost, and due again)."""
     with _registry_lock:
         handle = _registry.get(crawler)
         if handle is None:
-            return
+            return True
         handle.users -= 1
         last = handle.users <= 0
         if last:
             del _registry[crawler]
     if not last:
-        handle.writer.flush()
-        return
-    handle.writer.close(status, stats)
+        return handle.writer.flush(timeout) if flush else True
+    closed = handle.writer.close(status, stats, timeout)
     stop: _WriterThread | None = None
     with _registry_lock:
         shared = _threads.get(handle.key)
@@ -450,14 +618,22 @@ def release(crawler: Any, status: str = "finished", stats: dict[str, Any] | None
                 del _threads[handle.key]
                 stop = shared.thread
     if stop is not None:
-        stop.stop()
+        closed = stop.stop(timeout if closed else 1) and closed
+    return closed
 
 
-def _stats_counter(crawler: Any) -> Callable[[StoreResult], None]:
+def writer_of(crawler: Any) -> StorageWriter | None:
+    """The crawler's writer, if one was acquired and not released."""
+    with _registry_lock:
+        handle = _registry.get(crawler)
+        return handle.writer if handle is not None else None
+
+
+def _stats_counter(crawler: Any) -> Callable[[str, int], None]:
     stats = getattr(crawler, "stats", None)
 
-    def count(result: StoreResult) -> None:
+    def count(key: str, n: int) -> None:
         if stats is not None:
-            stats.inc_value(f"archive/store/{result.outcome}")
+            stats.inc_value(f"archive/store/{key}", n)
 
     return count

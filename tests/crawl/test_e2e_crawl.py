@@ -95,7 +95,7 @@ def test_faults_are_counted_never_fatal(
     assert not any("tinlienket.example.org" in url for url in server.hits)
     for line in stdout.splitlines():
         if line.startswith(BACKFILL_OUTLETS):
-            assert "(finish: finished)" in line
+            assert "(status: finished; finish: finished)" in line
     # Stored URLs are canonical: no tracking parameters anywhere.
     for (url,) in query(data_dir, "SELECT canonical_url FROM articles"):
         assert "utm_" not in url and "fbclid" not in url and "zarsrc" not in url

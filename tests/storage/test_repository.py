@@ -335,6 +335,7 @@ def test_batch_equals_one_by_one(db_url: str, tmp_path: object) -> None:
         verdicts_batch = [(r.outcome, r.similarity is not None) for r in results]
         with batched.begin() as conn:
             for table in (
+                "url_ledger",
                 "pages",
                 "near_dup_buckets",
                 "near_dup_signatures",
@@ -358,3 +359,14 @@ def test_signature_parameters_are_consistent() -> None:
     assert sig is not None and len(sig) == minhash.NUM_PERM
     assert len(set(minhash.band_keys(sig))) == minhash.BANDS
     assert minhash.signature(["quá ngắn"]) is None
+
+
+def test_a_time_beyond_what_utc_can_hold_is_dropped_not_fatal(
+    engine: Engine, repo: Repository
+) -> None:
+    item = make_article(
+        "https://baohatinh.vn/ngay-la-post9999.html", published_at="9999-12-31T23:59:59-05:00"
+    )
+    (result,) = store(engine, repo, item)
+    assert result is not None and result.outcome == "stored"
+    assert scalar(engine, "SELECT published_at FROM articles") is None

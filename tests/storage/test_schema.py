@@ -31,6 +31,7 @@ TABLES = {
     "body_hashes",
     "near_dup_signatures",
     "near_dup_buckets",
+    "url_ledger",
     "alembic_version",
 }
 
