@@ -1,82 +1,98 @@
 """Scrapy settings of the archive, plus the project's own ``ARCHIVE_*`` keys.
 
-Every ``ARCHIVE_*`` key may come from the environment (``ARCHIVE_DATA_DIR=/srv/archive``) or
-be given as a Scrapy setting (``-s ARCHIVE_DATA_DIR=/srv/archive``, also accepted by the
-``crawler`` command); ``-s`` wins over the environment, which wins over the default here.
+Adding a setting is one declaration with its default, followed by its docstring (as every
+``ARCHIVE_*`` key below): ``ARCHIVE_SOMETHING = 10`` and a one- or two-sentence string.
+
+Every ``ARCHIVE_*`` key declared here may then come from the environment variable of the same
+name (``ARCHIVE_DATA_DIR=/srv/archive``) or from the command line (``-s
+ARCHIVE_DATA_DIR=/srv/archive``, for ``crawler`` and ``scrapy`` alike): ``-s`` wins over the
+environment, which wins over the default here. A value from the environment or ``-s`` is a
+string, so code reads every setting through Scrapy's ``Settings`` (``getbool``, ``getint``,
+``getfloat``, ``get``), which parses both the same way (``0``/``1``/``true``/``false``...); and
+:func:`crawler.config.check_settings` rejects a value that does not parse as its default's
+type before anything runs. The environment is applied once, at the end of this module.
 """
 
 from __future__ import annotations
 
-import os
+from crawler.config import from_environment
 
 BOT_NAME = "vn_news_archive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
 # --- The project's own settings -------------------------------------------------------------
 
-ARCHIVE_DATA_DIR = _env("ARCHIVE_DATA_DIR", "./data")
+ARCHIVE_DATA_DIR = "./data"
 """Folder for the default SQLite database, WARC files and crawl state."""
 
-ARCHIVE_DATABASE_URL = _env("ARCHIVE_DATABASE_URL", "")
+ARCHIVE_DATABASE_URL = ""
 """SQLAlchemy URL of the database; empty means ``sqlite:///<ARCHIVE_DATA_DIR>/archive.sqlite3``.
 PostgreSQL: ``postgresql+psycopg://user@127.0.0.1:5432/archive``."""
 
-ARCHIVE_CONTACT = _env("ARCHIVE_CONTACT", "archive-operator@example.org")
-"""Contact address sent in the User-Agent so outlets can reach the operator."""
+ARCHIVE_CONTACT = "archive-operator@example.org"
+"""Contact address of the operator: sent in the User-Agent (``USER_AGENT`` is built from it
+unless set itself) so outlets can reach the operator, and written as the operator in every
+WARC file's ``warcinfo`` record."""
 
-ARCHIVE_MIRRORS = _env("ARCHIVE_MIRRORS", "")
+ARCHIVE_MIRRORS = ""
 """JSON object host → origin (``{"baohatinh.vn": "http://127.0.0.1:8081"}``): requests for
 that host go to the mirror while stored URLs stay the outlet's own."""
 
-ARCHIVE_WARC_MAX_BYTES = int(_env("ARCHIVE_WARC_MAX_BYTES", str(512 * 1024 * 1024)))
+ARCHIVE_WARC_MAX_BYTES = 512 * 1024 * 1024
 """A WARC file is closed and a new one started once it reaches this size."""
 
-ARCHIVE_BATCH_SIZE = int(_env("ARCHIVE_BATCH_SIZE", "200"))
+ARCHIVE_WARC_REVISITS = True
+"""Store a re-fetched response whose payload is byte-identical to the URL's previous capture
+as a small ``revisit`` record (identical-payload-digest profile) instead of in full."""
+
+ARCHIVE_RUN_ID = ""
+"""Prefix of this crawl's WARC file names; empty means ``<UTC start time>-<spider name>``."""
+
+ARCHIVE_BATCH_SIZE = 200
 """At most this many items are written to the database per transaction (a batch takes what
 is queued, up to this)."""
 
-ARCHIVE_WRITER_PROCESS = _env("ARCHIVE_WRITER_PROCESS", "true").lower() not in ("0", "false", "no")
+ARCHIVE_WRITER_PROCESS = True
 """Write to the database from a child process (default) rather than a thread of the crawl
 process: the database work then never competes with Scrapy's reactor for the GIL."""
 
-ARCHIVE_NEAR_DUP_THRESHOLD = float(_env("ARCHIVE_NEAR_DUP_THRESHOLD", "0.7"))
+ARCHIVE_WRITER_QUEUE = 0
+"""Operations queued for the storage writer above which the store pipeline waits for room;
+0 means four times ``ARCHIVE_BATCH_SIZE``."""
+
+ARCHIVE_NEAR_DUP_THRESHOLD = 0.7
 """Estimated Jaccard similarity of word shingles above which two articles are near duplicates."""
 
-ARCHIVE_FIRST_CRAWL_DAYS = int(_env("ARCHIVE_FIRST_CRAWL_DAYS", "2"))
+ARCHIVE_FIRST_CRAWL_DAYS = 2
 """How far back an outlet's first incremental crawl looks, in days (its *horizon*: older
 articles are backfill territory)."""
 
-ARCHIVE_DISCOVERY_LOOKBACK_DAYS = float(_env("ARCHIVE_DISCOVERY_LOOKBACK_DAYS", "7"))
+ARCHIVE_DISCOVERY_LOOKBACK_DAYS = 7.0
 """How far before an outlet's previous complete crawl an incremental crawl looks for new
 URLs (sitemap lastmods, listing dates), in days. Publication dates never keep a discovered
 article out of an incremental crawl: this only bounds where it looks."""
 
-ARCHIVE_DB_OUTAGE_MAX = float(_env("ARCHIVE_DB_OUTAGE_MAX", "300"))
+ARCHIVE_DB_OUTAGE_MAX = 300.0
 """Seconds an unreachable database is waited for (the crawl pauses meanwhile) before the
 crawl stops with status "failed"; what was not stored stays due for the next crawl."""
 
-ARCHIVE_DB_TIMEOUT = float(_env("ARCHIVE_DB_TIMEOUT", "30"))
+ARCHIVE_DB_TIMEOUT = 30.0
 """PostgreSQL: seconds to connect, seconds a statement may run, and seconds unacknowledged
 data may wait on a connection (TCP user timeout) before it counts as lost; keepalives probe
 idle connections at the same scale. A silent database is noticed in bounded time."""
 
-ARCHIVE_RETRY_FAILED_AFTER = float(_env("ARCHIVE_RETRY_FAILED_AFTER", "1800"))
+ARCHIVE_RETRY_FAILED_AFTER = 1800.0
 """Seconds after which a URL that could not be fetched (or gave no article) is due again;
 four times longer after each further failure, at most a week, and given up after 8 tries."""
 
-ARCHIVE_SHUTDOWN_TIMEOUT = float(_env("ARCHIVE_SHUTDOWN_TIMEOUT", "30"))
+ARCHIVE_SHUTDOWN_TIMEOUT = 30.0
 """Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
 holds; what is not committed by then stays due for the next crawl."""
 
 # --- Politeness -----------------------------------------------------------------------------
 
-USER_AGENT = f"vn-news-archive/0.1 (+mailto:{ARCHIVE_CONTACT})"
+# USER_AGENT: built from ARCHIVE_CONTACT by crawler.addon unless set itself (-s USER_AGENT=...).
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
@@ -92,19 +108,29 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 5
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    # Bodies are archived in the coding the server chose: only codings the web-archive tools
+    # (warcio, pywb) decode. Scrapy would also offer zstd, which they cannot read back.
+    "Accept-Encoding": "gzip, deflate, br",
+}
 
 # --- Engine ---------------------------------------------------------------------------------
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = _env("ARCHIVE_LOG_LEVEL", "INFO")
+LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 # Scrapy's remote-control HTTP server (2.16+) stays off unless the operator asks for it.
 REMOTE_CONTROL_ENABLED = False
 
 # --- Archive components ---------------------------------------------------------------------
 
+ADDONS = {
+    # Checks the ARCHIVE_* values; USER_AGENT from ARCHIVE_CONTACT (here, environment or -s).
+    "crawler.addon.ArchiveSettings": 0,
+}
 DOWNLOAD_HANDLERS = {
     # Mirrored hosts (ARCHIVE_MIRRORS) are fetched from their local origin; URLs stay real.
     "http": "crawler.middleware.mirrors.MirrorDownloadHandler",
@@ -116,9 +142,6 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Retries wait (exponential backoff, Retry-After) instead of hammering a failing host.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middleware.retry.BackoffRetryMiddleware": 550,
-    # After HttpCompression (590) so bodies are decompressed, before Retry (550) so every
-    # retried 500 is archived; redirects are archived from the response_downloaded signal.
-    "crawler.archive.middleware.WarcArchiveMiddleware": 585,
 }
 ITEM_PIPELINES = {
     # URLs canonicalised and text in NFC before anything else sees the item.
@@ -127,20 +150,33 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 500,
 }
 EXTENSIONS = {
+    # Every response archived as received (wire bytes), from the response_downloaded signal.
+    "crawler.archive.extension.WarcArchive": 400,
     # One pages row per response (with its WARC location) and one crawl_runs row per crawl.
     "pipelines.pages.PageLedger": 500,
 }
 # Forgets JOBDIR request fingerprints after a hard kill, so --resume leaves no holes.
 DUPEFILTER_CLASS = "crawler.middleware.dupefilter.CrashSafeDupeFilter"
 
-ARCHIVE_RESPECT_CRAWL_DELAY = _env("ARCHIVE_RESPECT_CRAWL_DELAY", "true").lower() != "false"
+ARCHIVE_RESPECT_CRAWL_DELAY = True
 """Whether robots.txt Crawl-delay sets a floor under each site's request delay."""
 
-ARCHIVE_MAX_CRAWL_DELAY = float(_env("ARCHIVE_MAX_CRAWL_DELAY", "60"))
+ARCHIVE_MAX_CRAWL_DELAY = 60.0
 """The largest Crawl-delay honoured, in seconds (larger ones are capped and logged)."""
 
-ARCHIVE_RETRY_BACKOFF = float(_env("ARCHIVE_RETRY_BACKOFF", "1.0"))
+ARCHIVE_RETRY_BACKOFF = 1.0
 """Seconds before the first retry of a failed request; doubled at each further retry."""
 
-ARCHIVE_RETRY_BACKOFF_MAX = float(_env("ARCHIVE_RETRY_BACKOFF_MAX", "60"))
+ARCHIVE_RETRY_BACKOFF_MAX = 60.0
 """The longest wait between two tries of a request, in seconds."""
+
+# --- The environment (keep this last) -------------------------------------------------------
+
+declared = {name: value for name, value in globals().items() if name.startswith("ARCHIVE_")}
+"""The ``ARCHIVE_*`` keys with their defaults, before the environment is applied (the types
+:func:`crawler.config.check_settings` checks values against). Lower case: not a setting."""
+
+# Every ARCHIVE_* key above takes the environment variable of the same name when it is set
+# (as a string, parsed by Settings.getbool/getint/... like a -s value). Declarations placed
+# after this line would not: tests/test_settings.py fails for any such key.
+globals().update(from_environment(declared))

@@ -2,17 +2,20 @@
 
 Contract with the WARC writer (``crawler/archive/``)
 ----------------------------------------------------
-The archive downloader middleware writes every response to a WARC file and, in its
-``process_response``, sets on the *request* (``response.meta`` is that same dict once the
-response reaches the engine; in a downloader middleware ``response.meta`` is not available
-yet)::
+The archive extension (:class:`crawler.archive.extension.WarcArchive`) writes every response
+to a WARC file as it is downloaded and sets on the *request* (``response.meta`` is that same
+dict once the response reaches the engine)::
 
     request.meta["warc"] = {"file": "<path relative to ARCHIVE_DATA_DIR>",
-                            "offset": <int byte offset of the record>,
-                            "length": <int record length in bytes>}
+                            "offset": <int byte offset of the record holding the payload>,
+                            "length": <int record length in bytes>,
+                            "digest": "<WARC-Payload-Digest>",
+                            "date": "<WARC-Date, ISO 8601>", "revisit": <bool>}
 
-The ledger copies that location onto the page row (``warc_file``, ``warc_offset``,
-``warc_length``); a response without it is recorded with an empty location.
+The ledger copies that location and digest onto the page row (``warc_file``, ``warc_offset``,
+``warc_length``, ``payload_digest``) and takes the record's ``WARC-Date`` as ``fetched_at``
+(the revisit index of later crawls relies on it: :mod:`crawler.storage.captures`); a response
+without it is recorded with an empty location and the time it reached the ledger.
 
 Contract with spiders
 ---------------------
@@ -28,6 +31,7 @@ Enable with ``EXTENSIONS = {"pipelines.pages.PageLedger": 500}``.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -60,6 +64,21 @@ def warc_location(meta: dict[str, Any]) -> tuple[str | None, int | None, int | N
     )
 
 
+def warc_capture(meta: dict[str, Any]) -> tuple[str | None, datetime | None]:
+    """``(payload digest, WARC-Date)`` from ``meta["warc"]``, Nones when absent or malformed."""
+    warc = meta.get("warc")
+    if not isinstance(warc, dict):
+        return None, None
+    digest = warc.get("digest")
+    try:
+        date = datetime.fromisoformat(str(warc.get("date")))
+    except ValueError:
+        date = None
+    if date is not None and date.tzinfo is None:
+        date = None  # never guess a zone
+    return (str(digest) if isinstance(digest, str) and digest else None), date
+
+
 class PageLedger:
     """Scrapy extension recording every response and the crawl run.
 
@@ -67,8 +86,8 @@ class PageLedger:
       ``crawl_runs`` row (spider name, ``spider.crawl_mode`` if any, status "running"); if
       storage later fails for good, the spider is closed (reason "storage_unavailable");
     * ``response_received``: queues a :class:`PageRecord` (URL, status, time, WARC location
-      from ``request.meta["warc"]``, the URL-ledger entry from ``request.meta["ledger_url"]``)
-      — queued, never written on the reactor thread;
+      and payload digest from ``request.meta["warc"]``, the URL-ledger entry from
+      ``request.meta["ledger_url"]``) — queued, never written on the reactor thread;
     * ``spider_closed``: waits (in a thread, bounded) for the writer to commit everything,
       reads what is still due in the URL ledger for the spider's scope, decides the run's
       status (:mod:`crawler.runstatus`) and closes the run with it and the crawler stats
@@ -115,15 +134,17 @@ class PageLedger:
             except AttributeError:
                 meta = {}
         file, offset, length = warc_location(meta)
+        digest, date = warc_capture(meta)
         self.writer.submit(
             "page",
             PageRecord(
                 url=response.url,
                 status=getattr(response, "status", None),
-                fetched_at=utcnow(),
+                fetched_at=date or utcnow(),
                 warc_file=file,
                 warc_offset=offset,
                 warc_length=length,
+                payload_digest=digest,
                 requested_url=meta.get("ledger_url"),
             ),
         )
@@ -132,8 +153,8 @@ class PageLedger:
         """Queue a page row for a redirect, which RedirectMiddleware consumes before the engine.
 
         Recorded on the next reactor turn, once every handler of this signal has run (the
-        WARC middleware archives redirects from this same signal and puts the location in
-        ``request.meta``)."""
+        WARC archive extension archives every response from this same signal and puts the
+        location in ``request.meta``)."""
         status = getattr(response, "status", None)
         if self.writer is None or status is None or not 300 <= status < 400:
             return

@@ -156,6 +156,11 @@ class ParsedRecord:
     http_statusline: str | None
     http_headers: list[tuple[str, str]] | None
     payload: bytes
+    """The payload as stored (for HTTP records: the body as received, in its
+    ``Content-Encoding``)."""
+    body: bytes | None = None
+    """The payload decoded by warcio's ``content_stream()`` (``Content-Encoding`` and any
+    chunking undone), when :func:`parse_record` was asked to ``decode``."""
     problems: list[str] = field(default_factory=list)
     """Length, structure and digest problems found (empty when ``check`` was off or all's well)."""
 
@@ -198,7 +203,29 @@ _REQUIRED = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
 _HTTP_TYPES = ("response", "request", "revisit")
 
 
-def parse_record(content: bytes, *, check: bool = True) -> ParsedRecord:
+def _load(content: bytes, *, check: bool) -> Any:
+    loader = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
+    return loader.parse_record_stream(io.BytesIO(content), known_format="warc", check_digests=check)
+
+
+_UNREADABLE = (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, ValueError)
+
+
+def decode_payload(content: bytes) -> bytes:
+    """The payload of a decompressed WARC record as its HTTP headers say to read it: through
+    warcio's ``content_stream()``, which undoes ``Content-Encoding`` (gzip, deflate, br) and
+    chunking. A record stored decoded already (no ``Content-Encoding`` left in its headers, as
+    this archive wrote them before keeping wire bytes: ``X-Archive-Orig-Content-Encoding``
+    says what was removed) reads as stored."""
+    try:
+        record: Any = _load(content, check=False)
+        body: bytes = record.content_stream().read()
+    except _UNREADABLE as exc:
+        raise CorruptRecordError(f"unreadable WARC record: {exc}".strip()) from exc
+    return body
+
+
+def parse_record(content: bytes, *, check: bool = True, decode: bool = False) -> ParsedRecord:
     """Parse one decompressed WARC record.
 
     With ``check``, also verifies what can go wrong inside a record that gzip accepted (a
@@ -206,14 +233,13 @@ def parse_record(content: bytes, *, check: bool = True) -> ParsedRecord:
     length against ``Content-Length``, the closing CRLFs, the HTTP status line, and
     ``WARC-Block-Digest``/``WARC-Payload-Digest`` against the content; problems are listed in
     :attr:`ParsedRecord.problems`. Raises :class:`CorruptRecordError` when the WARC headers
-    cannot be parsed at all.
+    cannot be parsed at all. With ``decode``, :attr:`ParsedRecord.body` is filled in
+    (:func:`decode_payload`).
     """
-    stream = io.BytesIO(content)
-    loader = ArcWarcRecordLoader(verify_http=False, arc2warc=False)
     try:
-        record: Any = loader.parse_record_stream(stream, known_format="warc", check_digests=check)
+        record: Any = _load(content, check=check)
         payload: bytes = record.raw_stream.read()
-    except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise CorruptRecordError(f"unreadable WARC record: {exc}".strip()) from exc
     warc_headers = [(str(k), str(v)) for k, v in record.rec_headers.headers]
     http = record.http_headers
@@ -224,6 +250,7 @@ def parse_record(content: bytes, *, check: bool = True) -> ParsedRecord:
         http_statusline=str(http.statusline) if http else None,
         http_headers=[(str(k), str(v)) for k, v in http.headers] if http else None,
         payload=payload,
+        body=decode_payload(content) if decode else None,
     )
     if not check:
         return parsed

@@ -38,11 +38,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ArchivedResponse:
-    """An HTTP response as archived.
+    """An HTTP response as archived: what re-extraction and other readers use.
 
-    ``body`` is the stored payload: decoded already for what the crawler decoded (the
-    headers then carry ``X-Archive-Orig-Content-Encoding``); a ``Content-Encoding`` left in
-    ``headers`` means the body is still in that coding (redirects are stored as received).
+    ``body`` is the decoded body (``Content-Encoding`` undone by warcio's
+    ``content_stream()``), ``payload`` the bytes as stored (as the server sent them), and
+    ``headers`` the HTTP headers as archived (``Content-Type`` with its charset,
+    ``Content-Encoding`` naming the coding of ``payload``). Records written before the archive
+    kept wire bytes hold a decoded payload and say so with ``X-Archive-Orig-Content-Encoding``;
+    for them ``body == payload``.
     """
 
     url: str
@@ -51,6 +54,8 @@ class ArchivedResponse:
     body: bytes
     date: datetime
     record_id: str = ""
+    payload: bytes = b""
+    """The payload as stored (wire bytes); see the class docstring."""
 
     def header(self, name: str) -> str | None:
         """The first value of a header (case-insensitive), or ``None``."""
@@ -67,7 +72,9 @@ class ArchivedResponse:
 
         headers = Headers()
         for name, value in self.headers:
-            headers.appendlist(name, value)
+            # The body is decoded: the coding and length of the stored payload do not apply.
+            if name.lower() not in ("content-encoding", "content-length"):
+                headers.appendlist(name, value)
         cls = responsetypes.from_args(headers=headers, url=self.url, body=self.body)
         return cls(url=self.url, status=self.status, headers=headers, body=self.body)
 
@@ -87,6 +94,9 @@ class WarcRecord:
     """HTTP status of ``response`` records."""
     http_headers: tuple[tuple[str, str], ...] | None
     payload: bytes
+    """The payload as stored."""
+    body: bytes
+    """The payload decoded (``Content-Encoding`` undone); see :class:`ArchivedResponse`."""
 
     def as_response(self) -> ArchivedResponse:
         """This ``response`` record as an :class:`ArchivedResponse`."""
@@ -102,9 +112,10 @@ class WarcRecord:
             url=self.url,
             status=self.status,
             headers=self.http_headers,
-            body=self.payload,
+            body=self.body,
             date=self.date,
             record_id=self.record_id,
+            payload=self.payload,
         )
 
 
@@ -118,7 +129,7 @@ def resolve(data_dir: str | os.PathLike[str], file: str) -> Path:
 
 
 def _record(offset: int, length: int, content: bytes, *, check: bool) -> WarcRecord:
-    parsed = parse_record(content, check=check)
+    parsed = parse_record(content, check=check, decode=True)
     if check and parsed.problems:
         raise CorruptRecordError(f"record at offset {offset}: " + "; ".join(parsed.problems))
     return WarcRecord(
@@ -132,13 +143,15 @@ def _record(offset: int, length: int, content: bytes, *, check: bool) -> WarcRec
         status=parsed.status,
         http_headers=tuple(parsed.http_headers) if parsed.http_headers is not None else None,
         payload=parsed.payload,
+        body=parsed.body if parsed.body is not None else parsed.payload,
     )
 
 
 def read_record(
     data_dir: str | os.PathLike[str], location: WarcLocation, *, check: bool = False
 ) -> ArchivedResponse:
-    """The response archived at ``location`` (as returned by the writer / stored in the DB).
+    """The response archived at ``location`` (as returned by the writer / stored in the DB):
+    decoded body and archived headers (see :class:`ArchivedResponse`).
 
     Reads only that record. Raises :class:`RecordNotFoundError` when the file is absent, no
     record starts at the offset, the record there is not a response or its length differs from

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,23 @@ class _Entry:
     damage: str | None = None
 
 
-def _check_file(path: Path, name: str, report: VerifyReport) -> dict[int, _Entry]:
+def _capture_key(url: str | None, date: str | None, digest: str | None) -> bytes:
+    """A compact key of a capture (URL, WARC-Date, payload digest), for revisit checks."""
+    text = "\n".join((url or "", date or "", digest or ""))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+@dataclass
+class _Revisits:
+    """The captures seen, and what each revisit record refers to."""
+
+    captures: set[bytes] = field(default_factory=set)
+    references: list[tuple[bytes, Problem]] = field(default_factory=list)
+
+
+def _check_file(
+    path: Path, name: str, report: VerifyReport, revisits: _Revisits
+) -> dict[int, _Entry]:
     """Read every record of one file into ``report``; returns the record starts found."""
     entries: dict[int, _Entry] = {}
     try:
@@ -135,6 +152,28 @@ def _check_file(path: Path, name: str, report: VerifyReport) -> dict[int, _Entry
             report.records += 1
             if parsed.rec_type == "response":
                 report.responses += 1
+                revisits.captures.add(
+                    _capture_key(
+                        parsed.url, parsed.header("WARC-Date"), parsed.header("WARC-Payload-Digest")
+                    )
+                )
+            elif parsed.rec_type == "revisit":
+                refers_to = parsed.header("WARC-Refers-To-Target-URI")
+                refers_date = parsed.header("WARC-Refers-To-Date")
+                digest = parsed.header("WARC-Payload-Digest")
+                revisits.references.append(
+                    (
+                        _capture_key(refers_to, refers_date, digest),
+                        Problem(
+                            "missing",
+                            name,
+                            member.offset,
+                            f"revisit of {refers_to} at {refers_date} ({digest}): no such "
+                            "response record in the archive",
+                            parsed.url,
+                        ),
+                    )
+                )
             if parsed.problems:
                 entry.damage = "; ".join(parsed.problems)
                 report.problems.append(
@@ -197,7 +236,9 @@ def verify(
     Each gzip member must decompress (CRC and size checks), hold one WARC record with the
     required headers, the length its ``Content-Length`` says, the closing CRLFs, and content
     matching its ``WARC-Block-Digest`` and ``WARC-Payload-Digest``. Damaged stretches are
-    skipped to the next readable record, so one bad record hides nothing after it.
+    skipped to the next readable record, so one bad record hides nothing after it. Every
+    ``revisit`` record must refer to a ``response`` record of the archive (same URL, date and
+    payload digest); one that does not (its file deleted or damaged) is ``missing``.
 
     ``expected``, the locations the database holds (with the URL, as
     :class:`ExpectedRecord`, to check that too), are each looked up: a file that is absent, an
@@ -222,6 +263,7 @@ def verify(
         else []
     )
     names += sorted(set(wanted) - set(names))
+    revisits = _Revisits()
     for name in names:
         try:
             path: Path | None = resolve(root, name)
@@ -231,7 +273,10 @@ def verify(
         if path is not None and path.is_file():
             if progress is not None:
                 progress(name)
-            entries = _check_file(path, name, report)
+            entries = _check_file(path, name, report, revisits)
         if name in wanted:
             report.problems.extend(_check_expected(name, entries, wanted[name]))
+    report.problems.extend(
+        problem for key, problem in revisits.references if key not in revisits.captures
+    )
     return report

@@ -1,16 +1,24 @@
 """Writing fetched HTTP exchanges to rotating, record-at-a-time gzip WARC files.
 
 Each fetch becomes a ``response`` record followed by its ``request`` record (the order warcio
-uses), and every file starts with a ``warcinfo`` record. Each record is its own gzip member,
-flushed to the operating system as soon as it is written: a process killed outright (SIGKILL)
-leaves every record written before readable, and at worst one truncated member at the end of
-the file, which :func:`crawler.archive.verify.verify` reports. Files are fsynced when rotated
-and on :meth:`WarcWriter.close`, not per record.
+uses), or, when its payload is byte-identical to an earlier capture of the URL, a ``revisit``
+record (identical-payload-digest profile: the HTTP headers and a reference to that capture,
+no payload) followed by its ``request`` record. Every file starts with a ``warcinfo`` record.
+Bodies are stored as the server sent them: in their ``Content-Encoding`` (gzip...), never in a
+``Transfer-Encoding`` (the HTTP client has already undone chunking), so the payload digest is
+that of the bytes on the wire and matches any other archive's capture of the same response.
+
+Each record is its own gzip member, flushed to the operating system as soon as it is written:
+a process killed outright (SIGKILL) leaves every record written before readable, and at worst
+one truncated member at the end of the file, which :func:`crawler.archive.verify.verify`
+reports. Files are fsynced when rotated and on :meth:`WarcWriter.close`, not per record.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -46,6 +54,19 @@ ORIG_HEADER_PREFIX = "X-Archive-Orig-"
 """Prefix under which header values that no longer describe the stored body are kept (the
 convention of pywb and other web-archive tools)."""
 
+WARC_VERSION = "1.0"
+"""The WARC version written (warcio's ``1.0``: dates to the second)."""
+
+SOURCE_URI_HEADER = "WARC-Source-URI"
+"""WARC header naming where a response was really fetched from when that is not its
+``WARC-Target-URI`` (a local mirror of the outlet); the convention of Webrecorder's warcit."""
+
+
+def payload_digest(payload: bytes) -> str:
+    """The ``WARC-Payload-Digest`` of a payload: ``sha1:`` and the base-32 SHA-1, as warcio
+    and every other WARC tool write it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode("ascii")
+
 
 @dataclass(frozen=True)
 class WarcLocation:
@@ -75,9 +96,10 @@ class HttpExchange:
 
     status: int
     response_headers: Sequence[tuple[str, str]]
+    """The response headers as received (see :func:`archived_response_headers`)."""
+
     body: bytes
-    """The body as stored: after content decoding if the caller decoded it (see
-    :func:`decoded_response_headers`)."""
+    """The payload as received: still in its ``Content-Encoding``, not transfer-encoded."""
 
     reason: str = ""
     """Reason phrase; empty means the standard one for ``status``."""
@@ -90,56 +112,91 @@ class HttpExchange:
     """When the response arrived; ``None`` means now."""
 
     ip_address: str | None = None
-    """Recorded as ``WARC-IP-Address`` when given."""
+    """The address actually connected to, recorded as ``WARC-IP-Address`` when given."""
+
+    host: str | None = None
+    """The ``Host`` header actually sent (``host[:port]`` of the server connected to); ``None``
+    means the netloc of ``url``. The HTTP client adds it, so it is not among
+    ``request_headers``."""
 
     warc_headers: Mapping[str, str] = field(default_factory=dict)
-    """Extra WARC header fields for the response record."""
+    """Extra WARC header fields for the response (or revisit) record."""
 
 
-def decoded_response_headers(
-    headers: Sequence[tuple[str, str]],
-    body_length: int,
-    *,
-    wire_headers: Sequence[tuple[str, str]] | None = None,
+@dataclass(frozen=True)
+class Capture:
+    """An archived response an identical later fetch can refer to with a ``revisit`` record."""
+
+    url: str
+    """Its ``WARC-Target-URI``."""
+
+    date: datetime
+    """Its ``WARC-Date`` (aware, UTC)."""
+
+    digest: str
+    """Its ``WARC-Payload-Digest`` (``sha1:<base32>``)."""
+
+    location: WarcLocation
+    """Where its ``response`` record is."""
+
+    record_id: str | None = None
+    """Its ``WARC-Record-ID`` when known (captures of the running crawl)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :meth:`WarcWriter.write` wrote for one fetch."""
+
+    location: WarcLocation
+    """The record holding the payload: the new ``response`` record, or for a revisit the
+    earlier capture's (what a reader of the page needs)."""
+
+    record: WarcLocation
+    """The record written for this fetch (``response`` or ``revisit``)."""
+
+    date: datetime
+    """The records' ``WARC-Date`` (aware, UTC, to the second)."""
+
+    digest: str
+    """The payload digest."""
+
+    record_id: str
+    """The ``WARC-Record-ID`` of the record written."""
+
+    revisit_of: Capture | None = None
+    """The capture a ``revisit`` record refers to; ``None`` for a ``response`` record."""
+
+
+def archived_response_headers(
+    headers: Sequence[tuple[str, str]], body_length: int
 ) -> list[tuple[str, str]]:
-    """Response headers made true of a body stored after de-chunking and content decoding.
+    """Response headers as received, made true of the stored payload.
 
-    ``headers`` are the response's headers as the caller has them (after decoding: a
-    ``Content-Encoding`` still there names codings the body is still in, and is kept);
-    ``wire_headers``, when known, are the headers as received. ``Transfer-Encoding`` is
-    dropped and ``Content-Length`` set to ``body_length``; what changed is kept in
-    ``X-Archive-Orig-*`` headers (the convention of pywb and other web-archive tools):
-    the received ``Content-Encoding`` when decoding removed some of it, ``Transfer-Encoding``
-    and a ``Content-Length`` that differs from the stored body's length.
+    The payload is stored as received, so ``Content-Encoding`` is kept. ``Transfer-Encoding``
+    is dropped (the HTTP client undid it; the WARC standard stores payloads without it), and a
+    ``Content-Length`` that differs from the payload's length is replaced; the values dropped
+    or replaced are kept under ``X-Archive-Orig-*`` (the convention of pywb and other
+    web-archive tools).
     """
-
-    def values(source: Sequence[tuple[str, str]], name: str) -> list[str]:
-        return [v for n, v in source if n.lower() == name]
-
-    received = wire_headers if wire_headers is not None else headers
+    out: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
-    wire_encoding = values(received, "content-encoding")
-    if (
-        wire_encoding
-        and wire_headers is not None
-        and wire_encoding != values(headers, "content-encoding")
-    ):
-        notes.append((ORIG_HEADER_PREFIX + "Content-Encoding", ", ".join(wire_encoding)))
-    notes.extend(
-        (ORIG_HEADER_PREFIX + "Transfer-Encoding", v) for v in values(received, "transfer-encoding")
-    )
-    notes.extend(
-        (ORIG_HEADER_PREFIX + "Content-Length", v)
-        for v in values(received, "content-length")[:1]
-        if v.strip() != str(body_length)
-    )
-    kept = [(n, v) for n, v in headers if n.lower() not in ("transfer-encoding", "content-length")]
-    return [*kept, ("Content-Length", str(body_length)), *notes]
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "transfer-encoding":
+            notes.append((ORIG_HEADER_PREFIX + name, value))
+        elif lowered == "content-length" and value.strip() != str(body_length):
+            notes.append((ORIG_HEADER_PREFIX + name, value))
+            out.append((name, str(body_length)))
+        else:
+            out.append((name, value))
+    return [*out, *notes]
 
 
-def _software() -> str:
+def software() -> str:
+    """The ``software`` field of the ``warcinfo`` records: this project's version, then the
+    libraries that fetched and wrote the records."""
     parts = []
-    for dist in ("vn-news-archive", "warcio", "Scrapy"):
+    for dist in ("vn-news-archive", "Scrapy", "warcio"):
         try:
             parts.append(f"{dist}/{metadata.version(dist)}")
         except metadata.PackageNotFoundError:
@@ -161,35 +218,38 @@ def _reason(status: int) -> str:
         return ""
 
 
-class _GzipMember:
-    """File wrapper compressing everything written into one gzip member, ended on flush."""
+class _GzipMemberSink:
+    """The file object warcio's writer writes to: each record it writes becomes one gzip member
+    of the archive file, compressed at the chosen level, ended by :meth:`end_member`.
 
-    def __init__(self, out: BinaryIO, level: int) -> None:
-        self._out = out
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-
-    def write(self, data: bytes) -> None:
-        self._out.write(self._compressor.compress(data))
-
-    def flush(self) -> None:
-        self._out.write(self._compressor.flush())
-        self._out.flush()
-
-
-class _RecordWriter(WARCWriter):  # type: ignore[misc]  # warcio is untyped
-    """warcio's writer, one gzip member per record at :data:`COMPRESS_LEVEL`.
-
-    warcio builds the records (headers, digests, lengths); this class only chooses the
-    compression level, which warcio hard-codes to 9 when given ``gzip=True``.
+    warcio's own ``gzip=True`` compresses at level 9; writing uncompressed records into this
+    sink through warcio's public ``WARCWriter(..., gzip=False)`` lets the level be chosen
+    without touching warcio's internals.
     """
 
     def __init__(self, out: BinaryIO, level: int) -> None:
-        super().__init__(out, gzip=False, warc_version="1.0")
+        self._out = out
         self._level = level
+        self._compressor: Any = None
 
-    def _write_warc_record(self, out: BinaryIO, record: Any) -> None:
-        member = _GzipMember(out, self._level)
-        super()._write_warc_record(member, record)
+    def write(self, data: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        self._out.write(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        """Nothing: warcio flushes after each record; the member is ended by the caller."""
+
+    def end_member(self) -> None:
+        """Close the current gzip member and hand it to the operating system."""
+        if self._compressor is not None:
+            self._out.write(self._compressor.flush())
+            self._compressor = None
+        self._out.flush()
+
+    def discard(self) -> None:
+        """Forget a member left unfinished by a failed write (the file is cut back)."""
+        self._compressor = None
 
 
 class WarcWriter:
@@ -197,7 +257,8 @@ class WarcWriter:
 
     A file is created on the first write after opening or rotation (never appended to, never
     overwritten: an existing name moves the sequence number on) and closed once it reaches
-    ``max_bytes``. Thread-safe.
+    ``max_bytes``. ``info`` fields are added to each file's ``warcinfo`` record (``software``,
+    ``format``, ``hostname`` and ``isPartOf`` are filled in). Thread-safe.
     """
 
     def __init__(
@@ -216,8 +277,8 @@ class WarcWriter:
         self.prefix = _safe_prefix(prefix or "")
         self.max_bytes = max_bytes
         self.info: dict[str, str] = {
-            "software": _software(),
-            "format": "WARC File Format 1.0",
+            "software": software(),
+            "format": f"WARC File Format {WARC_VERSION}",
             "hostname": socket.gethostname(),
             **(info or {}),
         }
@@ -225,43 +286,70 @@ class WarcWriter:
         self.files: list[str] = []
         """Every file written so far, relative to the data folder."""
         self.records_written = 0
-        """Response records (fetches) written."""
+        """Fetches written (``response`` and ``revisit`` records)."""
+        self.revisits_written = 0
+        """Fetches written as ``revisit`` records."""
         self.bytes_written = 0
         """Compressed bytes written, all records included."""
         self._lock = threading.Lock()
         self._seq = 0
         self._file: BinaryIO | None = None
         self._relpath = ""
-        self._warc: _RecordWriter | None = None
+        self._sink: _GzipMemberSink | None = None
+        self._warc: WARCWriter | None = None
         self._closed = False
 
     # -- public API --------------------------------------------------------------------------
 
     def write(self, exchange: HttpExchange) -> WarcLocation:
-        """Archive one fetch; returns the location of its ``response`` record."""
+        """Archive one fetch as a ``response`` record; the record's location."""
+        return self.write_fetch(exchange).location
+
+    def write_fetch(self, exchange: HttpExchange, *, revisit_of: Capture | None = None) -> Written:
+        """Archive one fetch; what was written.
+
+        With ``revisit_of`` (an earlier capture of the same payload: the caller compared
+        :func:`payload_digest` s), a ``revisit`` record referring to it is written instead of a
+        ``response`` record; its digest must be the payload's, or ``ValueError`` is raised.
+        """
+        digest = payload_digest(exchange.body)
+        if revisit_of is not None and revisit_of.digest != digest:
+            raise ValueError(
+                f"{exchange.url}: payload digest {digest} is not {revisit_of.digest}, "
+                "the digest of the capture it would revisit"
+            )
+        date = (exchange.date or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         with self._lock:
             if self._closed:
                 raise RuntimeError("WarcWriter is closed")
             if self._file is None:
                 self._open_next()
             assert self._file is not None and self._warc is not None
-            out, warc = self._file, self._warc
+            out = self._file
             start = out.tell()
             try:
-                response = self._response_record(warc, exchange)
-                warc.write_record(response)
-                end_response = out.tell()
-                warc.write_record(self._request_record(warc, exchange, response))
+                first = self._fetch_record(self._warc, exchange, date, revisit_of)
+                self._write(first)
+                end_first = out.tell()
+                self._write(self._request_record(self._warc, exchange, first))
             except BaseException:
                 self._undo(start)
                 raise
             end = out.tell()
             self.records_written += 1
+            self.revisits_written += revisit_of is not None
             self.bytes_written += end - start
-            location = WarcLocation(self._relpath, start, end_response - start)
+            record = WarcLocation(self._relpath, start, end_first - start)
             if end >= self.max_bytes:
                 self._close_file()
-            return location
+        return Written(
+            location=revisit_of.location if revisit_of is not None else record,
+            record=record,
+            date=date,
+            digest=digest,
+            record_id=str(first.rec_headers.get_header("WARC-Record-ID")),
+            revisit_of=revisit_of,
+        )
 
     def close(self) -> None:
         """Flush, fsync and close the current file; later writes raise ``RuntimeError``."""
@@ -282,35 +370,56 @@ class WarcWriter:
 
     # -- records -----------------------------------------------------------------------------
 
+    def _write(self, record: Any) -> None:
+        assert self._warc is not None and self._sink is not None
+        self._warc.write_record(record)
+        self._sink.end_member()
+
     @staticmethod
-    def _response_record(warc: _RecordWriter, exchange: HttpExchange) -> Any:
+    def _fetch_record(
+        warc: WARCWriter, exchange: HttpExchange, date: datetime, revisit_of: Capture | None
+    ) -> Any:
+        """The ``response`` record of a fetch, or its ``revisit`` record."""
         reason = exchange.reason or _reason(exchange.status)
         statusline = f"{exchange.status} {reason}".rstrip()
         protocol = exchange.protocol if exchange.protocol.startswith("HTTP/") else "HTTP/1.1"
         http_headers = StatusAndHeaders(
-            statusline, list(exchange.response_headers), protocol=protocol
+            statusline,
+            archived_response_headers(exchange.response_headers, len(exchange.body)),
+            protocol=protocol,
         )
-        date = exchange.date or datetime.now(UTC)
-        warc_headers = {"WARC-Date": datetime_to_iso_date(date.astimezone(UTC))}
+        warc_headers = {"WARC-Date": datetime_to_iso_date(date)}
         if exchange.ip_address:
             warc_headers["WARC-IP-Address"] = exchange.ip_address
         warc_headers.update(exchange.warc_headers)
-        return warc.create_warc_record(
+        if revisit_of is None:
+            return warc.create_warc_record(
+                exchange.url,
+                "response",
+                payload=io.BytesIO(exchange.body),
+                length=len(exchange.body),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        if revisit_of.record_id:
+            warc_headers["WARC-Refers-To"] = revisit_of.record_id
+        return warc.create_revisit_record(
             exchange.url,
-            "response",
-            payload=io.BytesIO(exchange.body),
-            length=len(exchange.body),
+            revisit_of.digest,
+            revisit_of.url,
+            datetime_to_iso_date(revisit_of.date.astimezone(UTC)),
             http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
 
     @staticmethod
-    def _request_record(warc: _RecordWriter, exchange: HttpExchange, response: Any) -> Any:
+    def _request_record(warc: WARCWriter, exchange: HttpExchange, response: Any) -> Any:
         parts = urlsplit(exchange.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = list(exchange.request_headers)
-        if not any(name.lower() == "host" for name, _ in headers) and parts.netloc:
-            headers.insert(0, ("Host", parts.netloc))
+        headers = [(n, v) for n, v in exchange.request_headers if n.lower() != "host"]
+        host = exchange.host or parts.netloc
+        if host:
+            headers.insert(0, ("Host", host))
         http_headers = StatusAndHeaders(
             f"{exchange.method} {target} HTTP/1.1", headers, is_http_request=True
         )
@@ -341,13 +450,15 @@ class WarcWriter:
             break
         self._file = out
         self._relpath = f"{WARC_SUBDIR}/{name}"
-        self._warc = _RecordWriter(out, self.compress_level)
+        self._sink = _GzipMemberSink(out, self.compress_level)
+        self._warc = WARCWriter(self._sink, gzip=False, warc_version=WARC_VERSION)
         try:
             info = dict(self.info)
             info.setdefault("isPartOf", self.prefix)
-            self._warc.write_record(self._warc.create_warcinfo_record(name, info))
+            self._write(self._warc.create_warcinfo_record(name, info))
         except BaseException:
             self._file = None
+            self._sink = None
             self._warc = None
             out.close()
             (self.directory / name).unlink(missing_ok=True)
@@ -362,6 +473,8 @@ class WarcWriter:
         out = self._file
         if out is None:
             return
+        if self._sink is not None:
+            self._sink.discard()
         with contextlib.suppress(OSError):
             out.flush()
         try:
@@ -371,6 +484,7 @@ class WarcWriter:
         except OSError:
             pass
         self._file = None
+        self._sink = None
         self._warc = None
         with contextlib.suppress(OSError):
             out.close()
@@ -380,6 +494,7 @@ class WarcWriter:
         if out is None:
             return
         self._file = None
+        self._sink = None
         self._warc = None
         try:
             out.flush()

@@ -1,4 +1,10 @@
-"""``crawler archive verify``: check the WARC archive, and the database's references into it.
+"""``crawler archive verify|index|wacz``: check, index and package the WARC archive.
+
+``verify`` checks the archive and the database's references into it; ``index`` writes the
+CDXJ index replay tools read (:mod:`crawler.archive.cdxj`); ``wacz`` packages the WARC files,
+that index and the archived articles as a WACZ file (:mod:`crawler.archive.wacz`).
+
+``crawler archive verify``
 
 Re-reads every record of every file under ``ARCHIVE_DATA_DIR/warc`` (gzip integrity, WARC
 headers, lengths, block and payload digests). When the database can be read (the ``pages``
@@ -16,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.archive import cdxj
+from crawler.archive import wacz as wacz_module
 from crawler.archive.verify import ExpectedRecord, verify
 from crawler.archive.writer import WarcLocation
 from crawler.commands import Command
@@ -138,9 +146,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--progress", action="store_true", help="print each file's name as it is read"
     )
+    check.set_defaults(archive_run=run_verify)
+    index = actions.add_parser(
+        "index",
+        help="write the CDXJ index of the WARC files (for pywb and other replay tools)",
+        description="Index every response and revisit record of ARCHIVE_DATA_DIR/warc as "
+        "CDXJ (SURT key, timestamp, JSON: url, mime, status, digest, length, offset, "
+        "filename relative to the warc folder), sorted.",
+    )
+    index.add_argument(
+        "-o", "--output", help="index file (default: ARCHIVE_DATA_DIR/indexes/index.cdxj)"
+    )
+    index.set_defaults(archive_run=run_index)
+    wacz = actions.add_parser(
+        "wacz",
+        help="package the WARC files, their CDXJ index and the archived articles as WACZ",
+        description=wacz_module.__doc__,
+    )
+    wacz.add_argument("-o", "--output", required=True, help="the .wacz file to write")
+    wacz.add_argument(
+        "--wacz-version",
+        choices=wacz_module.WACZ_VERSIONS,
+        default="1.1.1",
+        help="datapackage.json fields: 1.1.1 (default, what `wacz validate` accepts) or 1.2.0",
+    )
+    wacz.add_argument("--title", default="Vietnamese provincial news archive")
+    wacz.add_argument("--description", default="")
+    wacz.set_defaults(archive_run=run_wacz)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    status: int = args.archive_run(args, settings)
+    return status
+
+
+def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     root = data_dir(settings)
     expected: list[ExpectedRecord] | None = None
     if args.files_only:
@@ -163,9 +203,89 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.is_ok(strict=args.strict) else 1
 
 
+def run_index(args: argparse.Namespace, settings: Settings) -> int:
+    root = data_dir(settings)
+    files = cdxj.warc_files(root)
+    if not files:
+        print(f"crawler archive index: no WARC files under {root / 'warc'}", file=sys.stderr)
+        return 1
+    output = Path(args.output) if args.output else cdxj.default_index(root)
+    lines = cdxj.write_index(root, output)
+    print(f"indexed {lines} captures of {len(files)} WARC files into {output}")
+    return 0
+
+
+def article_pages(settings: Settings) -> list[wacz_module.Page]:
+    """The archived articles' pages from the database (raises :class:`DatabaseUnavailable`)."""
+    _pages_table()
+    url = database_url(settings)
+    sqlite_file = _sqlite_path(url)
+    if sqlite_file is not None and not sqlite_file.is_file():
+        raise DatabaseUnavailable(f"no database file at {sqlite_file}")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crawler.storage import captures
+    from crawler.storage.db import engine_from_settings
+
+    try:
+        engine = engine_from_settings(settings)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"cannot open {url}: {exc}") from exc
+    try:
+        with engine.connect() as conn:
+            rows = captures.article_pages(conn)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"cannot read the articles: {exc}") from exc
+    finally:
+        engine.dispose()
+    return [
+        wacz_module.Page(
+            url=row.url,
+            title=row.title,
+            warc_file=row.warc_file,
+            warc_offset=int(row.warc_offset),
+            id=str(row.article_id),
+        )
+        for row in rows
+    ]
+
+
+def run_wacz(args: argparse.Namespace, settings: Settings) -> int:
+    root = data_dir(settings)
+    try:
+        pages = article_pages(settings)
+    except DatabaseUnavailable as exc:
+        print(f"crawler archive wacz: {exc}; pages.jsonl lists no page", file=sys.stderr)
+        pages = []
+    try:
+        summary = wacz_module.write_wacz(
+            root,
+            args.output,
+            pages,
+            title=args.title,
+            description=args.description,
+            wacz_version=args.wacz_version,
+        )
+    except FileNotFoundError as exc:
+        print(f"crawler archive wacz: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {summary.path} ({summary.bytes} bytes, WACZ {args.wacz_version}): "
+        f"{summary.warc_files} WARC files, {summary.index_lines} index lines, "
+        f"{summary.pages} pages"
+    )
+    if summary.pages_not_indexed:
+        print(
+            f"{len(summary.pages_not_indexed)} article pages left out: their record is not "
+            "in the WARC files",
+            file=sys.stderr,
+        )
+    return 0
+
+
 COMMAND = Command(
     name="archive",
-    help="check the raw web archive (WARC files): crawler archive verify",
+    help="the raw web archive (WARC files): crawler archive verify|index|wacz",
     add_arguments=add_arguments,
     run=run,
 )

@@ -209,7 +209,12 @@ def _datasketch_signature(
     Imported here only: datasketch pulls in SciPy (hundreds of modules, most of a second
     at start-up), which the crawl does not need for signatures.
     """
-    from datasketch import MinHash
+    try:
+        from datasketch import MinHash
+    except ImportError as exc:  # a development tool, not a dependency of the product
+        raise RuntimeError(
+            "comparing with datasketch needs the dev extra: pip install -e '.[dev]'"
+        ) from exc
 
     sketch = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, scheme="affine32")
     if not np.array_equal(np.asarray(sketch.permutations, dtype=np.uint32), _permutations()):

@@ -40,7 +40,9 @@ from crawler.outlets import OutletProfile, get_profile
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-FIXTURE_SOURCES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "sources"
+FIXTURE_SOURCES = Path(__file__).resolve().parent / "sources"
+"""The fixture source records: ``sources`` links to ``tests/fixtures/sources`` in a checkout and
+is installed with the package (package data), so ``crawler demo`` works from ``pip install .``."""
 """Where the fixture source records live."""
 
 FIXED_NOW = datetime(2026, 2, 10, 12, 0, tzinfo=VN_TZ)
@@ -245,8 +247,12 @@ class _Pools:
 
 @cache
 def fixture_sources(root: Path = FIXTURE_SOURCES) -> tuple[ArticleSource, ...]:
-    """The fixture records (read once)."""
-    return tuple(load_sources(root))
+    """The fixture records (read once); ``FileNotFoundError`` when there are none (the text
+    pools of the synthetic articles are drawn from them)."""
+    sources = tuple(load_sources(root))
+    if not sources:
+        raise FileNotFoundError(f"no fixture source records under {root}")
+    return sources
 
 
 def _sentences_of(text: str) -> list[str]:

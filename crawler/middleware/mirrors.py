@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
+from crawler.archive.extension import FETCHED_FROM_META_KEY
 from crawler.urls import fold_host
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
+
+
+HOST_HEADER = "X-Archive-Host"
+"""Header naming the real host in a request sent to a mirror (one mirror serves several)."""
 
 
 def parse_mirrors(raw: str | dict[str, str] | None) -> dict[str, str]:
@@ -64,7 +69,11 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
 
     Settings: ``ARCHIVE_MIRRORS`` (JSON host → origin). The request sent to the mirror carries
     the real host in ``X-Archive-Host`` so one mirror server can serve several outlets; the
-    response handed back to Scrapy has the real URL and request.
+    response handed back to Scrapy has the real URL and request (its ``ip_address`` stays the
+    mirror's: the address really connected to). Where the request really went is put in
+    ``request.meta["fetched_from"]`` (``{"url": ..., "headers": [["X-Archive-Host", ...]]}``)
+    so the WARC archive records it honestly; it is removed for a host that is not mirrored
+    (a redirect's request inherits its predecessor's meta).
     """
 
     def __init__(self, crawler: Crawler):
@@ -75,9 +84,11 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
         """Download from the mirror when the host has one, else from the host itself."""
         target = mirror_url(request.url, self.mirrors)
         if target is None:
+            request.meta.pop(FETCHED_FROM_META_KEY, None)
             return await super().download_request(request)
         host = fold_host(urlsplit(request.url).hostname or "")
         mirrored = request.replace(url=target)
-        mirrored.headers["X-Archive-Host"] = host
+        mirrored.headers[HOST_HEADER] = host
+        request.meta[FETCHED_FROM_META_KEY] = {"url": target, "headers": [[HOST_HEADER, host]]}
         response = await super().download_request(mirrored)
         return response.replace(url=request.url, request=request)

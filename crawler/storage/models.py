@@ -156,7 +156,11 @@ class Page(Base):
     """One fetched response and what became of it.
 
     ``warc_file`` is relative to ``ARCHIVE_DATA_DIR``; ``warc_offset``/``warc_length`` locate
-    the WARC record. ``outcome`` is None until an item for the page is stored, then one of
+    the WARC record holding the response's payload: its own ``response`` record, or, for a
+    re-fetch archived as a ``revisit`` record, the earlier capture's ``response`` record it
+    refers to (``fetched_at`` is then this fetch's time, the record's ``WARC-Date`` being the
+    earlier one's); ``payload_digest`` is the payload's ``WARC-Payload-Digest``.
+    ``outcome`` is None until an item for the page is stored, then one of
     "stored", "duplicate", "updated", "unchanged", "failed" (``error`` says why; the page
     stays in the WARC for re-extraction).
     """
@@ -173,6 +177,9 @@ class Page(Base):
     warc_file: Mapped[str | None] = mapped_column(Text)  # relative to ARCHIVE_DATA_DIR
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)  # byte offset of the record
     warc_length: Mapped[int | None] = mapped_column(BigInteger)  # record length in bytes
+    # WARC-Payload-Digest of the response ("sha1:<base32>"): a re-fetch with the same digest
+    # is archived as a revisit record (crawler.archive.revisits).
+    payload_digest: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(Text)  # extraction error, when failed
     extractor_version: Mapped[str | None] = mapped_column(String(64))

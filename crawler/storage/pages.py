@@ -76,6 +76,7 @@ def page_row(page: PageRecord, run_id: int | None) -> dict[str, Any]:
         "warc_file": page.warc_file,
         "warc_offset": page.warc_offset,
         "warc_length": page.warc_length,
+        "payload_digest": page.payload_digest,
         "outcome": None,
         "error": None,
         "extractor_version": None,

@@ -8,7 +8,7 @@ Contract for spiders
   and the error text; it is stored as a page row with outcome ``"failed"`` and never dropped,
   so the page can be re-extracted from its WARC record later.
 * Nothing else is needed: :class:`pipelines.pages.PageLedger` records one :class:`PageRecord`
-  per response by itself (with the WARC location the archive middleware put in
+  per response by itself (with the WARC location the archive extension put in
   ``response.meta["warc"]``), and the store pipeline links the item to that row by URL.
 """
 
@@ -62,6 +62,9 @@ class PageRecord:
 
     warc_length: int | None = None
     """Length of the WARC record in bytes."""
+
+    payload_digest: str | None = None
+    """``WARC-Payload-Digest`` of the response (``sha1:<base32>``), when archived."""
 
     canonical_url: str | None = None
     """The canonical form of ``url`` (filled in when None)."""

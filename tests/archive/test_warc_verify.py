@@ -146,3 +146,23 @@ def test_garbage_between_records_is_corrupt_and_skipped(tmp_path: Path) -> None:
 def test_empty_data_dir(tmp_path: Path) -> None:
     report = verify(tmp_path, [])
     assert (report.files, report.records, report.problems, report.ok) == (0, 0, [], True)
+
+
+def test_revisit_whose_capture_is_gone_is_missing(tmp_path: Path) -> None:
+    from warc_testing import exchange
+
+    from crawler.archive import Capture, WarcWriter
+
+    with WarcWriter(tmp_path, prefix="a") as first_run:
+        original = first_run.write_fetch(exchange(4))
+    capture = Capture(exchange(4).url, original.date, original.digest, original.location)
+    with WarcWriter(tmp_path, prefix="b") as second_run:
+        second_run.write_fetch(exchange(4), revisit_of=capture)
+    assert verify(tmp_path).problems == []
+
+    (tmp_path / original.location.file).unlink()
+    report = verify(tmp_path)
+    (problem,) = report.problems
+    assert problem.kind == "missing" and problem.file.startswith("warc/b-")
+    assert "revisit of https://baohatinh.vn/thoi-su/bai-4.html" in problem.message
+    assert not report.ok

@@ -28,7 +28,7 @@ from crawler.archive import (
     verify,
 )
 from crawler.archive import writer as writer_module
-from crawler.archive.writer import decoded_response_headers
+from crawler.archive.writer import archived_response_headers, payload_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,7 +141,7 @@ def test_failed_write_is_cut_off_so_later_records_stay_readable(
     class Boom(Exception):
         pass
 
-    original = writer_module._GzipMember.write
+    original = writer_module._GzipMemberSink.write
 
     def failing_write(self: Any, data: bytes) -> None:
         original(self, data)
@@ -149,7 +149,7 @@ def test_failed_write_is_cut_off_so_later_records_stay_readable(
             self._out.write(b"half a record")
             raise Boom
 
-    monkeypatch.setattr(writer_module._GzipMember, "write", failing_write)
+    monkeypatch.setattr(writer_module._GzipMemberSink, "write", failing_write)
     with WarcWriter(tmp_path, prefix="cut") as writer:
         first = writer.write(exchange(0))
         size = (tmp_path / first.file).stat().st_size
@@ -212,29 +212,75 @@ def test_read_record_errors(tmp_path: Path) -> None:
         read_record(tmp_path, location)
 
 
-def test_decoded_response_headers_note_what_was_removed() -> None:
+def test_archived_response_headers_keep_the_coding_and_note_what_was_removed() -> None:
     wire = [
         ("Content-Type", "text/html"),
         ("Content-Encoding", "gzip"),
         ("Transfer-Encoding", "chunked"),
         ("Content-Length", "120"),
     ]
-    after_decoding = [("Content-Type", "text/html"), ("Content-Length", "120")]
-
-    assert decoded_response_headers(after_decoding, 500, wire_headers=wire) == [
+    assert archived_response_headers(wire, 500) == [
         ("Content-Type", "text/html"),
+        ("Content-Encoding", "gzip"),  # the payload is stored in it
         ("Content-Length", "500"),
-        ("X-Archive-Orig-Content-Encoding", "gzip"),
         ("X-Archive-Orig-Transfer-Encoding", "chunked"),
         ("X-Archive-Orig-Content-Length", "120"),
     ]
-    # A coding the crawler could not decode stays: the body is still in it.
-    zz = [("Content-Encoding", "zz")]
-    kept = decoded_response_headers(zz, 3, wire_headers=zz)
-    assert ("Content-Encoding", "zz") in kept
-    assert not any(name.startswith("X-Archive-Orig-Content-Encoding") for name, _ in kept)
-    # Without the received headers, nothing is claimed about decoding.
-    assert decoded_response_headers([("Content-Length", "3")], 3) == [("Content-Length", "3")]
+    # Headers true of the payload are kept as they are; none is added.
+    same = [("Content-Length", "3"), ("Content-Encoding", "br")]
+    assert archived_response_headers(same, 3) == same
+    assert archived_response_headers([("Content-Type", "text/plain")], 3) == [
+        ("Content-Type", "text/plain")
+    ]
+
+
+def test_gzip_payload_is_stored_as_sent_and_read_back_decoded(tmp_path: Path) -> None:
+    import gzip
+
+    page = page_body(3)
+    wire = gzip.compress(page, mtime=0)
+    fetch = HttpExchange(
+        url="https://baohatinh.vn/gz.html",
+        status=200,
+        response_headers=[("Content-Encoding", "gzip"), ("Content-Length", str(len(wire)))],
+        body=wire,
+    )
+    with WarcWriter(tmp_path, prefix="gz") as writer:
+        written = writer.write_fetch(fetch)
+    assert written.digest == payload_digest(wire)
+    got = read_record(tmp_path, written.location, check=True)
+    assert (got.payload, got.body) == (wire, page)
+    assert got.header("Content-Encoding") == "gzip"
+    assert got.to_scrapy().body == page  # a Scrapy response of the decoded page
+
+
+def test_revisit_record_refers_to_the_capture_and_holds_no_payload(tmp_path: Path) -> None:
+    from crawler.archive import Capture
+
+    with WarcWriter(tmp_path, prefix="rv") as writer:
+        first = writer.write_fetch(exchange(1))
+        capture = Capture(exchange(1).url, first.date, first.digest, first.location)
+        again = writer.write_fetch(exchange(1), revisit_of=capture)
+        with pytest.raises(ValueError, match="payload digest"):
+            writer.write_fetch(exchange(2), revisit_of=capture)
+    assert again.location == first.location  # the payload is in the first record
+    assert again.record != first.record and again.revisit_of == capture
+    assert writer.revisits_written == 1 and writer.records_written == 2
+    records = list(iter_records(tmp_path / first.location.file, check=True))
+    assert [r.type for r in records] == ["warcinfo", "response", "request", "revisit", "request"]
+    revisit = records[3]
+    assert (revisit.offset, revisit.length) == (again.record.offset, again.record.length)
+    headers = dict(revisit.warc_headers)
+    assert headers["WARC-Refers-To-Target-URI"] == capture.url
+    assert headers["WARC-Refers-To-Date"] == dict(records[1].warc_headers)["WARC-Date"]
+    assert "WARC-Refers-To" not in headers  # not known for this capture
+    assert headers["WARC-Payload-Digest"] == first.digest
+    assert revisit.payload == b"" and revisit.status == 200
+    assert len(revisit.http_headers or ()) == len(exchange(1).response_headers)
+    # A reader is pointed at the record holding the payload, never at the revisit.
+    with pytest.raises(RecordNotFoundError, match="revisit"):
+        read_record(tmp_path, again.record)
+    assert verify(tmp_path, [first.location, again.location]).problems == []
 
 
 CRASH_SCRIPT = """
@@ -274,3 +320,27 @@ def test_sigkill_leaves_written_records_readable(tmp_path: Path) -> None:
     for i, location in enumerate(locations):  # no close(), no fsync: flushed per record
         assert read_record(tmp_path, location, check=True).body == page_body(i)
     assert verify(tmp_path, locations).problems == []
+
+
+def test_records_of_the_decoded_era_read_as_they_were_stored(tmp_path: Path) -> None:
+    """Before wire bytes, the archive stored decoded bodies and moved the coding to
+    ``X-Archive-Orig-Content-Encoding``: such records read back unchanged."""
+    page = page_body(5)
+    old_style = HttpExchange(
+        url="https://baohatinh.vn/old.html",
+        status=200,
+        response_headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(page))),
+            ("X-Archive-Orig-Content-Encoding", "gzip"),
+            ("X-Archive-Orig-Content-Length", "321"),
+        ],
+        body=page,
+    )
+    with WarcWriter(tmp_path, prefix="old") as writer:
+        location = writer.write(old_style)
+    got = read_record(tmp_path, location, check=True)
+    assert got.body == got.payload == page
+    assert got.header("Content-Encoding") is None
+    assert got.header("X-Archive-Orig-Content-Encoding") == "gzip"
+    assert got.to_scrapy().css("title::text").get() == "Hà Tĩnh: mưa lớn"
