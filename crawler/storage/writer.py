@@ -558,9 +558,7 @@ def writer_settings(settings: Any) -> dict[str, Any]:
     """The writer's options from Scrapy settings (see :func:`acquire`)."""
     batch = settings.getint("ARCHIVE_BATCH_SIZE", 200)
     outage_max = settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0)
-    queue_size = settings.getint("ARCHIVE_WRITER_QUEUE", 0) or int(
-        os.environ.get("ARCHIVE_WRITER_QUEUE", "0") or 0
-    )
+    queue_size = settings.getint("ARCHIVE_WRITER_QUEUE", 0)
     return {
         "batch_size": batch,
         "threshold": settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.7),

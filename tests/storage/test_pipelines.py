@@ -121,7 +121,7 @@ def test_real_crawl_records_pages_runs_and_outcomes(db_url: str, tmp_path: Path)
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "ARCHIVE_LOG_LEVEL": "WARNING"},
+        env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.split("RESULT ", 1)[1])
