@@ -122,6 +122,15 @@ def exit_code(statuses: list[str]) -> int:
     return max(codes)
 
 
+def stop_crawl(crawler: Any, reason: str) -> None:
+    """Close the crawler's spider with ``reason`` (from the reactor thread)."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    engine = getattr(crawler, "engine", None)
+    if engine is not None and getattr(engine, "spider", None) is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
 def stop_from_thread(crawler: Any, reason: str) -> None:
     """Close the crawler's spider with ``reason``, from any thread (e.g. the storage writer's).
 

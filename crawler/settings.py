@@ -142,6 +142,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Retries wait (exponential backoff, Retry-After) instead of hammering a failing host.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middleware.retry.BackoffRetryMiddleware": 550,
+    # First to see every response: one the WARC archive could not keep goes no further.
+    "crawler.archive.gate.ArchivedOnlyMiddleware": 990,
 }
 ITEM_PIPELINES = {
     # URLs canonicalised and text in NFC before anything else sees the item.

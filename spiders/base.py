@@ -42,6 +42,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler.archive.gate import NotArchived
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day, parse_lastmod
@@ -478,6 +479,11 @@ class OutletSpider(Spider):
         meta = getattr(request, "meta", {}) or {}
         kind = str(meta.get("page_kind") or "other")
         error: BaseException = failure.value or RuntimeError("unknown failure")
+        if isinstance(error, NotArchived):
+            # Counted by the archive (warc/errors); the page is not at fault, so its URL
+            # stays due (fetched, not stored) rather than waiting for a retry.
+            logger.warning("not kept: %s", error)
+            return
         response = getattr(error, "response", None)
         status = getattr(response, "status", None) if isinstance(error, HttpError) else None
         reason = f"HTTP {status}" if status is not None else _describe(error)

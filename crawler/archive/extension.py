@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from crawler.archive.gate import NOT_ARCHIVED_META_KEY
 from crawler.archive.revisits import RevisitIndex, load_captures
 from crawler.archive.writer import (
     DEFAULT_MAX_BYTES,
@@ -22,6 +24,7 @@ from crawler.archive.writer import (
     payload_digest,
 )
 from crawler.config import data_dir
+from crawler.runstatus import ARCHIVE_FAILED, stop_crawl
 
 if TYPE_CHECKING:
     from typing import Self
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+
+STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO)
+"""Write errors that every later write would hit too: the crawl stops."""
 
 META_KEY = "warc"
 """``request.meta`` (hence ``response.meta``) key of what was archived for the response."""
@@ -117,7 +123,9 @@ class WarcArchive:
     Stats: ``warc/records`` (fetches archived), ``warc/revisits`` (of which as revisit
     records), ``warc/revisit_index`` (captures of earlier crawls loaded), ``warc/bytes``
     (compressed bytes written, request and warcinfo records included), ``warc/files``,
-    ``warc/errors`` (failed writes: logged, and the crawl goes on without ``meta["warc"]``).
+    ``warc/errors`` (failed writes: the response is dropped by
+    :class:`crawler.archive.gate.ArchivedOnlyMiddleware`, so nothing is stored without its raw
+    page; a full or read-only disk also stops the crawl with reason "archive_unavailable").
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -131,6 +139,7 @@ class WarcArchive:
         self.contact = str(settings.get("ARCHIVE_CONTACT") or "")
         self.index = RevisitIndex()
         self.writer: WarcWriter | None = None
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -204,10 +213,21 @@ class WarcArchive:
         )
         try:
             written = writer.write_fetch(exchange, revisit_of=revisit_of)
-        except Exception:
-            logger.exception("Could not archive %s to WARC", response)
+        except Exception as exc:
+            # The response goes no further (crawler.archive.gate): no article without its
+            # raw page. A full or read-only disk stops the crawl: every write would fail.
+            request.meta[NOT_ARCHIVED_META_KEY] = f"{type(exc).__name__}: {exc}"
             if self.stats is not None:
                 self.stats.inc_value("warc/errors")
+            if isinstance(exc, OSError) and exc.errno in STORAGE_FULL:
+                if not self._stopping:
+                    self._stopping = True
+                    logger.error("the archive cannot be written (%s): stopping the crawl", exc)
+                    if self.stats is not None:
+                        self.stats.set_value("warc/fatal", str(exc))
+                    stop_crawl(self.crawler, ARCHIVE_FAILED)
+            else:
+                logger.exception("Could not archive %s to WARC", response)
             return
         if revisit_of is None:
             self.index.add(

@@ -460,7 +460,9 @@ class WarcWriter:
             self._file = None
             self._sink = None
             self._warc = None
-            out.close()
+            # Closing flushes, which fails again on a full disk: the empty file must go anyway.
+            with contextlib.suppress(OSError):
+                out.close()
             (self.directory / name).unlink(missing_ok=True)
             raise
         self.files.append(self._relpath)
