@@ -91,16 +91,23 @@ class ListingPage:
     """Elements visited plus characters of text assembled and parsed: linear in the page
     size (tests and the benchmark compare it across sizes)."""
 
+    url: str = ""
+    """The page's own URL."""
+
     @property
     def dates(self) -> list[datetime]:
         """The dates printed in the page's listing entries, one per distinct linked URL.
 
-        Dates printed elsewhere (the "today" in a site header, an events calendar) are not
-        listing dates: they would keep every page looking fresh."""
+        Dates printed elsewhere are not listing dates: they would keep every page looking
+        fresh. So only dated links count, and not a link to the site's root or to the page
+        itself, which is where a header's "Thứ Hai, 12/01/2026" (today) stands. A caller that
+        knows which URLs are articles should prefer their dates alone."""
         seen: dict[str, datetime] = {}
+        here = _without_fragment(self.url)
         for url, printed in self.links:
-            if printed is not None:
-                seen.setdefault(url, printed)
+            if printed is None or url == here or urlsplit(url).path in ("", "/"):
+                continue
+            seen.setdefault(url, printed)
         return list(seen.values())
 
 
@@ -111,12 +118,12 @@ def read_listing(html: bytes | str, base_url: str) -> ListingPage:
     try:
         root = parse(html)
     except PageParseError:
-        return ListingPage([], None, 0)
+        return ListingPage([], None, 0, base_url)
     base = _base_url(root, base_url)
     scan = _Scan(base)
     scan.run(root)
     links = [(url, scan.entry_date(anchor, url)) for anchor, url in scan.links]
-    return ListingPage(links, _next_page(root, base, base_url), scan.work)
+    return ListingPage(links, _next_page(root, base, base_url), scan.work, base_url)
 
 
 def dated_links(html: bytes | str, base_url: str) -> list[tuple[str, datetime | None]]:

@@ -157,12 +157,14 @@ def test_entry_rules() -> None:
 
 def test_listing_dates_are_entry_dates_not_the_header_date() -> None:
     page = (
-        "<html><body><header>Thứ Hai, 12/01/2026</header><ul>"
+        "<html><body><header>Thứ Hai, 12/01/2026</header>"
+        '<div class="logo"><a href="/">Báo</a> Thứ Hai, 12/01/2026</div>'
+        '<div><a href="/c/">Trang này</a> 12/01/2026</div><ul>'
         '<li><a href="/a">A</a> 03/01/2025 10:00</li>'
         '<li><a href="/b">B</a> 02/01/2025 09:00</li>'
         "</ul></body></html>"
     )
-    assert sorted(listing_dates(page, "https://bao.vn/")) == [
+    assert sorted(listing_dates(page, "https://bao.vn/c/")) == [
         local(2025, 1, 2, 9, 0),
         local(2025, 1, 3, 10, 0),
     ]
