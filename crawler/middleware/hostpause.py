@@ -24,8 +24,12 @@ The downloader sends a slot's next request only once ``delay`` seconds have pass
 ``now = time.monotonic()``). Moving ``lastseen`` to the end of the pause therefore holds that
 slot, and only that slot; its re-check is already scheduled (a queued request re-runs
 ``_process_queue`` when it is enqueued, when a transfer ends, or from the slot's own
-``latercall``). This relies on exactly:
+``latercall``). The pause is set from the ``response_downloaded`` signal, which the
+downloader sends *before* it frees the transfer and hands the slot its next request
+(``Downloader._download``, steps 2 and 3): a middleware's ``process_response`` runs only after
+that, when the next request to the refusing host has already left. This relies on exactly:
 
+* the ``response_downloaded`` signal, sent before the slot is processed again;
 * ``crawler.engine.downloader.slots`` (slot key → ``Slot``) and
   ``Downloader.get_slot_key(request)``;
 * ``Slot.lastseen`` as a ``time.monotonic()`` instant and ``Slot.delay`` in seconds. A delay
@@ -34,8 +38,9 @@ slot, and only that slot; its re-check is already scheduled (a queued request re
 * ``Slot.queue``, a deque of ``(request, Deferred)`` not yet sent, drained with
   :class:`HostGivenUp` when the host is given up.
 
-``tests/crawl/test_hostpause.py`` checks this contract against Scrapy's real downloader and
-fails loudly when Scrapy changes it.
+``tests/crawl/test_hostpause_unit.py::test_scrapy_slot_contract`` checks this contract and
+``tests/crawl/test_hostpause.py`` the behaviour in real crawls (with a control run without
+the middleware): both fail loudly when Scrapy changes it.
 
 **Cooperation with** :class:`crawler.middleware.retry.BackoffRetryMiddleware`: a response
 that paused its host is flagged :data:`~crawler.middleware.retryafter.HOST_PAUSED_FLAG`, and
@@ -57,10 +62,12 @@ Stats: ``archive/host_pauses`` (responses that paused a host),
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -69,7 +76,7 @@ from crawler.middleware.retryafter import HOST_PAUSED_FLAG, retry_after_seconds
 if TYPE_CHECKING:
     from typing import Any, Self
 
-    from scrapy import Request
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -131,17 +138,20 @@ class HostPauseMiddleware:
         """State per host (download slot key)."""
         self.paused_seconds = 0.0
         """Pause time asked in this run, all hosts."""
+        self._observed: weakref.WeakSet[Response] = weakref.WeakSet()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Built from the crawler's settings."""
         settings = crawler.settings
-        return cls(
+        middleware = cls(
             crawler,
             retry_after_max=settings.getfloat("ARCHIVE_RETRY_AFTER_MAX", 300.0),
             give_up_after=settings.getfloat("ARCHIVE_HOST_GIVE_UP_AFTER", 900.0),
             give_up_streak=settings.getint("ARCHIVE_HOST_GIVE_UP_STREAK", 50),
         )
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
 
     @property
     def given_up(self) -> dict[str, str]:
@@ -157,17 +167,36 @@ class HostPauseMiddleware:
             self._inc("archive/host_given_up_refused")
             raise HostGivenUp(self._key(request), state.given_up)
 
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Signal handler: see every response before the slot sends its next request."""
+        self.observe(request, response)
+
     def process_response(self, request: Request, response: Response) -> Response:
-        """Pause the host for a 429/503's Retry-After; count the storm; give up after it."""
+        """Flag a response whose host is paused or given up, for the retry middleware."""
+        self.observe(request, response)  # already done from the signal in a crawl
+        state = self.hosts.get(self._key(request))
+        if state is None or response.status not in THROTTLING_STATUSES:
+            return response
+        if state.given_up is not None or state.paused_until > monotonic():
+            # The retry waits in the paused slot, or is refused at once: no sleep first.
+            response.flags.append(HOST_PAUSED_FLAG)
+        return response
+
+    def observe(self, request: Request, response: Response) -> None:
+        """Pause the host for a 429/503's Retry-After; count the storm; give up after it.
+        Each response is counted once."""
+        if response in self._observed:
+            return
+        self._observed.add(response)
         key = self._key(request)
         if response.status not in THROTTLING_STATUSES:
             state = self.hosts.get(key)
             if state is not None:
                 state.streak = 0
-            return response
+            return
         state = self.hosts.setdefault(key, HostState())
         if state.given_up is not None:
-            return response
+            return
         state.streak += 1
         state.last_status = response.status
         wait = retry_after_seconds(response)
@@ -188,10 +217,6 @@ class HostPauseMiddleware:
             self.give_up(
                 key, f"{_storm(state.last_status)}: {state.streak} responses 429/503 in a row"
             )
-        if state.given_up is not None or state.paused_until > monotonic():
-            # The retry waits in the paused slot, or is refused at once: no sleep before it.
-            response.flags.append(HOST_PAUSED_FLAG)
-        return response
 
     # --- pausing and giving up --------------------------------------------------------------
 

@@ -193,6 +193,11 @@ def test_scrapy_slot_contract() -> None:
     source = _source(Downloader._process_queue)
     assert "penalty = delay - now + slot.lastseen" in source
     assert "if slot.latercall:" in source
+    # The pause is set from response_downloaded, which must come before the slot is
+    # processed again for the next request.
+    download = _source(Downloader._download)
+    signal_at = download.index("signal=signals.response_downloaded")
+    assert signal_at < download.index("self._process_queue(slot)")
 
 
 def _source(function: Any) -> str:
