@@ -66,6 +66,7 @@ fault happened mid-run) and :meth:`HostileSite.hits_under`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import socket
 import subprocess
@@ -331,7 +332,10 @@ class HostileSite:
         the home page (sorted by publication time, as WordPress does), in the sitemaps with
         ``lastmod`` = publication time and in the feed."""
         when = (published or self.now - timedelta(hours=3)).astimezone(VIETNAM)
-        added = [self._new_story(when + timedelta(minutes=i)) for i in range(count)]
+        added = [
+            dataclasses.replace(story, modified=story.published)
+            for story in (self._new_story(when + timedelta(minutes=i)) for i in range(count))
+        ]
         with self._lock:
             self._stories.extend(added)
             self._sort()
