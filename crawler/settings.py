@@ -142,6 +142,10 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Retries wait (exponential backoff, Retry-After) instead of hammering a failing host.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middleware.retry.BackoffRetryMiddleware": 550,
+    # Just after Retry (responses go from high to low numbers): a 429/503's Retry-After
+    # pauses the host's slot before the retry is decided, and flags the response so the retry
+    # waits in the slot instead of sleeping; requests to a given-up host fail here at once.
+    "crawler.middleware.hostpause.HostPauseMiddleware": 560,
     # First to see every response: one the WARC archive could not keep goes no further.
     "crawler.archive.gate.ArchivedOnlyMiddleware": 990,
 }
@@ -171,6 +175,18 @@ ARCHIVE_RETRY_BACKOFF = 1.0
 
 ARCHIVE_RETRY_BACKOFF_MAX = 60.0
 """The longest wait between two tries of a request, in seconds."""
+
+ARCHIVE_RETRY_AFTER_MAX = 300.0
+"""The longest pause a host's ``Retry-After`` (on a 429 or 503) imposes, in seconds; longer
+values are capped and logged."""
+
+ARCHIVE_HOST_GIVE_UP_AFTER = 900.0
+"""A host whose Retry-After pauses add up to more than this many seconds in one run is given
+up for the rest of it (its requests fail at once, reported); 0 disables this rule."""
+
+ARCHIVE_HOST_GIVE_UP_STREAK = 50
+"""A host that answers this many requests in a row with 429 or 503 is given up for the rest
+of the run; 0 disables this rule."""
 
 # --- The environment (keep this last) -------------------------------------------------------
 

@@ -3,8 +3,13 @@
 Scrapy's RetryMiddleware re-queues a failed request at once; against a struggling outlet that
 only adds load. This subclass waits before handing the retry back: ``ARCHIVE_RETRY_BACKOFF``
 seconds times two to the power of the retries so far (capped at ``ARCHIVE_RETRY_BACKOFF_MAX``,
-with jitter), or the server's ``Retry-After`` when it sends one. The wait happens inside the
-download slot, so the same host gets fewer requests meanwhile; other hosts are unaffected.
+with jitter), or the server's ``Retry-After`` when it sends one. The waiting request stays in
+the downloader meanwhile, so the same host gets fewer requests; other hosts are unaffected.
+
+When :class:`crawler.middleware.hostpause.HostPauseMiddleware` has paused the host for the
+response's Retry-After (the response carries
+:data:`~crawler.middleware.retryafter.HOST_PAUSED_FLAG`), the retry is handed back at once:
+it waits in the paused download slot with every other request to that host, not here too.
 
 Settings read: Scrapy's ``RETRY_*`` settings, ``ARCHIVE_RETRY_BACKOFF`` (default 1.0) and
 ``ARCHIVE_RETRY_BACKOFF_MAX`` (default 60).
@@ -18,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
+from crawler.middleware.retryafter import HOST_PAUSED_FLAG, retry_after_seconds
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -25,16 +32,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-
-def retry_after_seconds(response: Response) -> float | None:
-    """The ``Retry-After`` header in seconds, when it is a number."""
-    raw = response.headers.get(b"Retry-After")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw.decode("latin-1").strip()))
-    except ValueError:
-        return None  # an HTTP date: fall back to the computed backoff
+__all__ = ["BackoffRetryMiddleware", "retry_after_seconds"]
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -64,7 +62,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response:
         """Retry like Scrapy does, after the backoff."""
         result = super().process_response(request, response)
-        if result is not response and self.base_delay > 0:
+        paused = HOST_PAUSED_FLAG in response.flags  # the retry waits in the paused slot
+        if result is not response and self.base_delay > 0 and not paused:
             await asyncio.sleep(self.backoff(request, retry_after_seconds(response)))
         return result
 
