@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 STORAGE_OFF: dict[str, Any] = {
     "ITEM_PIPELINES": {},
-    "EXTENSIONS": {"pipelines.pages.PageLedger": None},
-    "DOWNLOADER_MIDDLEWARES": {"crawler.archive.middleware.WarcArchiveMiddleware": None},
+    "EXTENSIONS": {
+        "pipelines.pages.PageLedger": None,
+        "crawler.archive.extension.WarcArchive": None,
+    },
+    "DOWNLOADER_MIDDLEWARES": {"crawler.archive.gate.ArchivedOnlyMiddleware": None},
 }
 FAST: dict[str, Any] = {
     "ROBOTSTXT_OBEY": False,
