@@ -30,24 +30,22 @@ Arguments (``scrapy crawl NAME -a since=2019-01-01 -a until=2019-12-31 -a refres
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.selector import Selector
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.archive.gate import NotArchived
 from crawler.discovery.feeds import parse_feed
+from crawler.discovery.listings import read_listing
+from crawler.discovery.sitemaps import SitemapEntry, iter_sitemap, robots_sitemaps, sitemap_body
 from crawler.discovery.urldates import url_day, url_month
-from crawler.discovery.window import CrawlWindow, parse_day, parse_lastmod
+from crawler.discovery.window import CrawlWindow, parse_day
 from crawler.extraction import PageParseError, extract
-from crawler.extraction.dates import parse_any, parse_visible
+from crawler.extraction.dates import parse_any
 from crawler.frontier import Frontier
 from crawler.storage.records import Discovered, ExtractionFailure
 from crawler.urls import canonicalize
@@ -79,94 +77,16 @@ online); so are dates more than a day in the future."""
 
 GONE_STATUSES = (404, 410)
 
-NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-
 
 def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def listing_dates(response: Response) -> list[datetime]:
-    """Publication times a listing page prints next to its entries (local time)."""
-    found: list[datetime] = []
-    for text in response.css("body :not(script):not(style)::text").getall():
-        if any(ch.isdigit() for ch in text):
-            parsed = parse_visible(text)
-            if parsed is not None:
-                found.append(parsed.value)
-    return found
-
-
-def news_publication_dates(body: bytes | None) -> dict[str, datetime]:
-    """``news:publication_date`` of each ``<loc>`` of a Google News sitemap (else empty)."""
-    if not body or b"sitemap-news" not in body[:2000]:
-        return {}
-    dates: dict[str, datetime] = {}
-    try:
-        selector = Selector(text=body.decode("utf-8", errors="replace"), type="xml")
-    except ValueError:
-        return {}
-    selector.register_namespace("s", "http://www.sitemaps.org/schemas/sitemap/0.9")
-    selector.register_namespace("n", NEWS_NS)
-    for url in selector.xpath("//s:url"):
-        loc = (url.xpath("s:loc/text()").get() or "").strip()
-        when = parse_lastmod(url.xpath(".//n:publication_date/text()").get())
-        if loc and when is not None:
-            dates[loc] = when
-    return dates
-
-
-def dated_links(response: Response) -> list[tuple[str, datetime | None]]:
-    """Every link of a page with the date printed in its listing entry, when there is one.
-
-    The entry is the nearest ancestor (up to three levels) that holds no other link target
-    and little text; its first printed date is the link's."""
-    found: list[tuple[str, datetime | None]] = []
-    for link in response.xpath("//a[@href]"):
-        href = str(link.attrib.get("href", "")).strip()
-        if not href:
-            continue
-        printed: datetime | None = None
-        for ancestor in reversed(link.xpath("ancestor::*[position() <= 3]")):
-            targets = set(ancestor.xpath(".//a/@href").getall())
-            text = " ".join(ancestor.xpath(".//text()").getall())
-            if len(targets) > 1 or len(text) > 800:
-                break
-            parsed = parse_visible(text) if any(ch.isdigit() for ch in text) else None
-            if parsed is not None:
-                printed = parsed.value
-                break
-        found.append((href, printed))
-    return found
-
-
-@dataclass
-class SitemapContent:
-    """What one sitemap document says."""
-
-    is_index: bool
-    entries: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
-    """``(loc, lastmod, news publication date)`` per entry."""
-
-
-def read_sitemap(body: bytes) -> SitemapContent:
-    """A sitemap or sitemap index (gzipped or not), with its entries' dates."""
-    if body[:2] == b"\x1f\x8b":
-        body = gunzip(body, max_size=SITEMAP_MAX_BYTES)
-    try:
-        sitemap = Sitemap(body)
-    except Exception:  # not XML at all: a plain-text sitemap, one URL per line
-        lines = body.decode("utf-8", errors="replace").splitlines()
-        urls = [u.strip() for u in lines if u.strip().startswith(("http://", "https://"))]
-        return SitemapContent(False, [(u, None, None) for u in urls])
-    news = news_publication_dates(body)
-    content = SitemapContent(sitemap.type == "sitemapindex")
-    for entry in sitemap:
-        loc = str(entry.get("loc") or "").strip()
-        if loc:
-            lastmod = parse_lastmod(entry.get("lastmod"))
-            content.entries.append((loc, lastmod, news.get(loc)))
-    return content
+def read_sitemap(body: bytes) -> list[SitemapEntry]:
+    """A sitemap, sitemap index or text sitemap (gzipped or not) as a list of entries,
+    streamed (bounded memory) and safe against XML and gzip bombs (:mod:`crawler.discovery.
+    sitemaps`). Run it in a thread: a 50 MB sitemap takes seconds."""
+    return list(iter_sitemap(sitemap_body(body, SITEMAP_MAX_BYTES)))
 
 
 def plausible(when: datetime | None, now: datetime) -> bool:
@@ -205,7 +125,21 @@ class OutletSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.frontier = Frontier(crawler, spider.profile.domain)
         crawler.signals.connect(spider.on_request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         return spider
+
+    def on_request_dropped(self, request: Request, spider: Spider) -> None:
+        """A redirect back to a URL this crawl already asked for (a redirect loop) is dropped
+        by the duplicate filter with no errback: its ledger URL is recorded failed here."""
+        redirects = request.meta.get("redirect_urls") or []
+        if spider is not self or request.url not in redirects:
+            return
+        ledger_url = request.meta.get("ledger_url")
+        kind = str(request.meta.get("page_kind") or "other")
+        self._count_failure(kind, "redirect loop")
+        logger.warning("redirect loop: %s", " -> ".join([*redirects, request.url]))
+        if ledger_url and self.frontier is not None:
+            self.frontier.failed(str(ledger_url), f"redirect loop through {request.url}")
 
     def on_request_scheduled(self, request: Request, spider: Spider) -> None:
         """A redirect that leaves the outlet: Scrapy's offsite filter drops it silently when
@@ -286,24 +220,26 @@ class OutletSpider(Spider):
         return Request(url, callback=callback, errback=self.on_fetch_error, meta=meta)
 
     def parse_robots(self, response: Response) -> Iterable[Request]:
-        """The sitemaps robots.txt names."""
-        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+        """The sitemaps robots.txt names (relative ones keep its scheme and port)."""
+        for url in robots_sitemaps(response.body, response.url):
             yield self._sitemap_request(url)
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
         """Child sitemaps the window wants; article URLs not stored (or changed)."""
         assert self.window is not None and self.frontier is not None
         try:
-            content = await self.frontier.run(read_sitemap, response.body)
+            entries = await self.frontier.run(read_sitemap, response.body)
         except (OSError, ValueError) as exc:  # a gzip bomb, a broken file
             self._count_failure("sitemap", f"unreadable sitemap: {exc}")
+            logger.warning("unreadable sitemap %s: %s", response.url, exc)
             return
         candidates: list[tuple[str, datetime | None, datetime | None]] = []
-        for loc, lastmod, published in content.entries:
+        for entry in entries:
+            loc, lastmod, published = entry.loc, entry.lastmod, entry.news_published
             if not self.window.modified_in_range(lastmod):
                 continue
             path = urlsplit(loc).path
-            if content.is_index or loc.endswith((".xml", ".xml.gz")) or "sitemap" in path.lower():
+            if entry.is_index or loc.endswith((".xml", ".xml.gz")) or "sitemap" in path.lower():
                 month = url_month(path)
                 if month is None or self.window.month_in_range(*month):
                     yield self._sitemap_request(loc, lastmod)
@@ -339,7 +275,8 @@ class OutletSpider(Spider):
         window ends it, and a backfill skips (but walks through) pages newer than its end.
         An incremental walk also ends at a page whose articles are all stored already."""
         assert self.window is not None and self.frontier is not None
-        links, dates, next_page = await self.frontier.run(_read_listing, response)
+        page = await self.frontier.run(read_listing, response.text, response.url)
+        links, dates, next_page = page.links, page.dates, page.next_page
         ledger_url = response.meta.get("ledger_url")
         if ledger_url:
             self.frontier.visited(ledger_url, "listing")
@@ -544,21 +481,6 @@ class OutletSpider(Spider):
 
 def _meta(kind: str, **extra: Any) -> dict[str, Any]:
     return {"page_kind": kind, **{k: v for k, v in extra.items() if v is not None}}
-
-
-def _read_listing(
-    response: Response,
-) -> tuple[list[tuple[str, datetime | None]], list[datetime], str | None]:
-    """A listing page's links (with printed dates), all its dates and its next page."""
-    links = [(response.urljoin(href), printed) for href, printed in dated_links(response)]
-    next_page = None
-    for selector in ("link[rel=next]::attr(href)", "a[rel=next]::attr(href)",
-                     ".pagination a.next::attr(href)", "a.next::attr(href)"):  # fmt: skip
-        href = response.css(selector).get()
-        if href:
-            next_page = response.urljoin(href)
-            break
-    return links, listing_dates(response), next_page
 
 
 def _offsite(error: BaseException) -> bool:
