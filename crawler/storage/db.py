@@ -94,8 +94,27 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "archive_read_only"
+"""Execution option of :func:`read_connection`: the transaction only reads."""
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY):
+        # A deferred transaction: one WAL snapshot and no write lock, so a long export or
+        # report never holds up the crawl's writer.
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection whose transaction reads one consistent snapshot and takes no write lock:
+    SQLite ``BEGIN`` (deferred) instead of ``BEGIN IMMEDIATE``; PostgreSQL ``REPEATABLE READ,
+    READ ONLY``. Use it as a context manager."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return conn.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str, *, migrate: bool = True, **kwargs: Any) -> Engine:

@@ -31,6 +31,8 @@ TABLES = {
     "body_hashes",
     "near_dup_signatures",
     "near_dup_buckets",
+    "changes",
+    "export_consumers",
     "alembic_version",
 }
 
