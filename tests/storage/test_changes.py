@@ -1,0 +1,223 @@
+"""The change log and consumers' pulls, on SQLite and PostgreSQL (real servers).
+
+Includes the case a timestamp or id cursor gets wrong on PostgreSQL: two writers, the later
+change id committing first while the earlier one is still open.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import select
+
+from crawler.export import ExportConflict, ExportFilter, ExportRequest, run_export
+from crawler.export import run as export_run
+from crawler.storage import consumers
+from crawler.storage.tables import CHANGES, utcnow
+
+from .conftest import OTHER_BODY, make_article, store, store_one
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+    from crawler.storage.repository import Repository
+
+
+def _changes(engine: Engine) -> list[tuple[int, str, int | None]]:
+    with engine.connect() as conn:
+        query = select(CHANGES.c.article_id, CHANGES.c.kind, CHANGES.c.version).order_by(
+            CHANGES.c.id
+        )
+        return [(int(a), str(k), v) for a, k, v in conn.execute(query)]
+
+
+def _pull(engine: Engine, tmp_path: Path, consumer: str, **flt: Any) -> list[dict[str, Any]]:
+    out = tmp_path / f"{consumer}.jsonl"
+    run_export(engine, ExportRequest("jsonl", out, ExportFilter(**flt), consumer=consumer))
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def _distinct_body(seed: int) -> str:
+    """A body sharing almost no word 3-shingle with another seed's (not a near duplicate)."""
+    import random
+
+    words = OTHER_BODY.split()
+    random.Random(seed).shuffle(words)
+    return " ".join(words)
+
+
+def _checkpoint(engine: Engine, name: str) -> consumers.Checkpoint | None:
+    with engine.connect() as conn:
+        return consumers.get(conn, name)
+
+
+def test_every_article_write_is_logged_in_its_transaction(engine: Engine, repo: Repository) -> None:
+    a, b = store(
+        engine,
+        repo,
+        make_article("https://baohatinh.vn/a-post1.html"),
+        make_article("https://baohatinh.vn/b-post2.html"),  # same body: exact duplicate
+    )
+    c = store_one(engine, repo, make_article("https://baonghean.vn/c-1.html", body=OTHER_BODY))
+    store_one(engine, repo, make_article("https://baohatinh.vn/a-post1.html"))  # unchanged
+    d = store_one(engine, repo, make_article("https://baohatinh.vn/a-post1.html", title="Mới"))
+    assert d.outcome == "updated" and d.version == 2
+    assert _changes(engine) == [
+        (a.article_id, "new", 1),
+        (b.article_id, "new", 1),
+        (c.article_id, "new", 1),
+        (a.article_id, "version", 2),
+    ]
+    # A batch that rolls back leaves no change behind.
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        repo.store_article(
+            conn, make_article("https://baohatinh.vn/z-9.html", body="x " * 90), None, utcnow()
+        )
+        raise RuntimeError("abort the batch")
+    repo.rollback_caches()
+    assert len(_changes(engine)) == 4
+
+
+def test_pulls_export_exactly_what_changed_per_consumer(
+    engine: Engine, repo: Repository, tmp_path: Path
+) -> None:
+    first = store(
+        engine,
+        repo,
+        make_article("https://baohatinh.vn/a-post1.html"),
+        make_article("https://baonghean.vn/c-1.html", body=OTHER_BODY),
+    )
+    rows = _pull(engine, tmp_path, "nlp")
+    assert [(r["id"], r["change"], r["version"]) for r in rows] == [
+        (first[0].article_id, "new", 1),
+        (first[1].article_id, "new", 1),
+    ]
+    assert _pull(engine, tmp_path, "nlp") == []  # nothing new: nothing exported
+    store_one(engine, repo, make_article("https://baohatinh.vn/a-post1.html"))  # unchanged
+    assert _pull(engine, tmp_path, "nlp") == []
+    updated = store_one(engine, repo, make_article("https://baohatinh.vn/a-post1.html", title="T"))
+    new = store_one(
+        engine,
+        repo,
+        make_article("https://baohatinh.vn/n-post7.html", body=_distinct_body(7)),
+    )
+    rows = _pull(engine, tmp_path, "nlp")
+    by_id = {r["id"]: r for r in rows}
+    assert new.outcome == "stored"
+    assert sorted(by_id) == sorted([updated.article_id, new.article_id])
+    assert by_id[new.article_id]["change"] == "new"
+    assert by_id[updated.article_id]["change"] == "update"
+    assert by_id[updated.article_id]["version"] == 2 and by_id[updated.article_id]["title"] == "T"
+    # A second consumer starts from the beginning and sees the current state once.
+    other = _pull(engine, tmp_path, "archive-mirror")
+    assert {r["id"] for r in other} >= {first[0].article_id, first[1].article_id}
+    assert all(r["change"] == "new" for r in other)
+    assert next(r for r in other if r["id"] == updated.article_id)["title"] == "T"
+    a, b = _checkpoint(engine, "nlp"), _checkpoint(engine, "archive-mirror")
+    assert a is not None and b is not None and a.pulls == 4 and b.pulls == 1
+
+
+def test_consumer_filters_are_fixed(engine: Engine, repo: Repository, tmp_path: Path) -> None:
+    store(engine, repo, make_article("https://baohatinh.vn/a-post1.html"))
+    assert len(_pull(engine, tmp_path, "ht", outlets=["baohatinh.vn"])) == 1
+    with pytest.raises(ValueError, match="same filters"):
+        _pull(engine, tmp_path, "ht", outlets=["baonghean.vn"])
+
+
+def test_a_crash_mid_export_leaves_the_checkpoint(
+    engine: Engine, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [
+        make_article(f"https://baohatinh.vn/a-post{i}.html", body=_distinct_body(i))
+        for i in range(30)
+    ]
+    store(engine, repo, *items)
+    _pull(engine, tmp_path, "nlp")
+    before = _checkpoint(engine, "nlp")
+    store_one(engine, repo, make_article("https://baohatinh.vn/a-post3.html", title="Sửa"))
+    store_one(engine, repo, make_article("https://baohatinh.vn/a-post5.html", title="Sửa"))
+
+    written: list[int] = []
+    real = export_run.open_writer
+
+    def failing_writer(fmt: str, path: Any, columns: Any) -> Any:
+        writer = real(fmt, path, columns)
+        original = writer.write
+
+        def write(rows: list[dict[str, Any]]) -> None:
+            original(rows)
+            written.append(len(rows))
+            raise KeyboardInterrupt("killed mid-export")
+
+        writer.write = write  # type: ignore[method-assign]
+        return writer
+
+    monkeypatch.setattr(export_run, "open_writer", failing_writer)
+    with pytest.raises(KeyboardInterrupt):
+        _pull(engine, tmp_path, "nlp")
+    assert written and written[0] == 2  # the fault hit after rows were written
+    assert _checkpoint(engine, "nlp") == before
+    assert not list(tmp_path.glob(".*.tmp-*"))
+    monkeypatch.setattr(export_run, "open_writer", real)
+    rows = _pull(engine, tmp_path, "nlp")  # the retry exports the same changes
+    assert [r["title"] for r in rows] == ["Sửa", "Sửa"]
+    after = _checkpoint(engine, "nlp")
+    assert after is not None and before is not None and after.position > before.position
+
+
+def test_a_concurrent_pull_cannot_advance_twice(
+    engine: Engine, repo: Repository, tmp_path: Path
+) -> None:
+    store(engine, repo, make_article("https://baohatinh.vn/a-post1.html"))
+    stale = None
+    with engine.begin() as conn:
+        consumers.advance(
+            conn, "nlp", expected=None, position=0, last_change_id=None, rows=0,
+            filters=ExportFilter().to_json(), now=utcnow(),
+        )  # fmt: skip
+        stale = consumers.get(conn, "nlp")
+    _pull(engine, tmp_path, "nlp")
+    with pytest.raises(ExportConflict):
+        export_run._advance(
+            engine, ExportRequest("jsonl", tmp_path / "x", consumer="nlp"), stale, 99, None, 0
+        )
+
+
+@pytest.mark.parametrize("new_db", ["postgresql"], indirect=True)
+def test_postgresql_cursor_survives_out_of_order_commits(
+    engine: Engine, repo: Repository, tmp_path: Path
+) -> None:
+    # (SQLite serialises writers: there, change ids commit in order.)
+    assert engine.dialect.name == "postgresql"
+    early = engine.connect()
+    late = engine.connect()
+    try:
+        t1 = early.begin()
+        a = repo.store_article(
+            early, make_article("https://baohatinh.vn/a-post1.html"), None, utcnow()
+        )
+        t2 = late.begin()
+        b = repo.store_article(
+            late, make_article("https://baonghean.vn/c-1.html", body=OTHER_BODY), None, utcnow()
+        )
+        t2.commit()  # the later change id commits first
+        with engine.connect() as conn:
+            ids = dict(conn.execute(select(CHANGES.c.article_id, CHANGES.c.id)).all())
+        assert ids == {b.article_id: ids[b.article_id]}  # a's change is not visible yet
+        first = _pull(engine, tmp_path, "nlp")
+        # b is visible but its transaction is younger than a's, still running: it waits.
+        assert first == []
+        t1.commit()
+        with engine.connect() as conn:
+            ids = dict(conn.execute(select(CHANGES.c.article_id, CHANGES.c.id)).all())
+        assert ids[a.article_id] < ids[b.article_id]
+        second = _pull(engine, tmp_path, "nlp")
+        assert sorted(r["id"] for r in second) == sorted([a.article_id, b.article_id])
+        assert _pull(engine, tmp_path, "nlp") == []
+    finally:
+        early.close()
+        late.close()
