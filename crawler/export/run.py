@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from crawler.export.schema import Column
     from crawler.export.source import Order
@@ -187,21 +187,8 @@ def _export(
 ) -> ExportResult:
     columns = request.columns()
     names = [c.name for c in columns]
-    checkpoint: consumers.Checkpoint | None = None
-    window: changes.Window | None = None
-    last_change: int | None = None
     with read_connection(engine) as conn:
-        if request.consumer is not None:
-            end = changes.horizon(conn)  # first: on PostgreSQL the snapshot's own xmin
-            checkpoint = consumers.get(conn, request.consumer)
-            if checkpoint is not None and checkpoint.filters != request.flt.to_json():
-                raise ValueError(
-                    f"consumer {request.consumer!r} pulls with the filters "
-                    f"{checkpoint.filters}; use the same filters or another consumer name"
-                )
-            start = checkpoint.position if checkpoint is not None else 0
-            window = changes.Window(conn.dialect.name, start, max(start, end))
-            last_change = changes.last_change_id(conn, window)
+        checkpoint, window, last_change = _window(conn, request)
         selection = Selection(request.flt, window)
         if on_total is not None:
             on_total(count(conn, selection))
@@ -265,6 +252,47 @@ def _write(
         writer.abort()
         raise
     return writer.rows, len(writer.parts), staged
+
+
+def _window(
+    conn: Connection, request: ExportRequest
+) -> tuple[consumers.Checkpoint | None, changes.Window | None, int | None]:
+    """The consumer's checkpoint, its window in the change log and the window's newest
+    change id (all None without a consumer)."""
+    if request.consumer is None:
+        return None, None, None
+    end = changes.horizon(conn)  # first: on PostgreSQL the snapshot's own xmin
+    checkpoint = consumers.get(conn, request.consumer)
+    if checkpoint is not None and checkpoint.filters != request.flt.to_json():
+        raise ValueError(
+            f"consumer {request.consumer!r} pulls with the filters "
+            f"{checkpoint.filters}; use the same filters or another consumer name"
+        )
+    start = checkpoint.position if checkpoint is not None else 0
+    window = changes.Window(conn.dialect.name, start, max(start, end))
+    return checkpoint, window, changes.last_change_id(conn, window)
+
+
+@contextlib.contextmanager
+def pull_rows(engine: Engine, request: ExportRequest) -> Iterator[Iterator[list[dict[str, Any]]]]:
+    """A consumer's pull as batches of rows (for :meth:`crawler.corpus.Corpus.pull`): the
+    checkpoint advances when the ``with`` block exits without an exception."""
+    assert request.consumer is not None
+    delivered = 0
+
+    def counted(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        nonlocal delivered
+        for batch in batches:
+            delivered += len(batch)
+            yield batch
+
+    with read_connection(engine) as conn:
+        checkpoint, window, last_change = _window(conn, request)
+        batches = iter_batches(conn, Selection(request.flt, window), changes=True)
+        with contextlib.closing(batches):
+            yield counted(batches)
+    assert window is not None
+    _advance(engine, request, checkpoint, window.end, last_change, delivered)
 
 
 def _iso(request: ExportRequest) -> str | None:
