@@ -4,7 +4,8 @@ Inline CSS and inline SVG charts only (no script, no external resource), so the 
 offline and can be mailed or archived. Per outlet: the table row of ``crawler stats``, the
 articles per day (bars by publication date, line by the day stored) and the extraction
 health of its recent runs (share of article pages without body, date or title, with the
-flag threshold).
+flag threshold). Then the whole history (:mod:`crawler.report.history`): articles per month,
+coverage gaps, extraction health per month with the template changes, storage and growth.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from crawler.health import LOCAL, threshold
+from crawler.report.history import CSS as HISTORY_CSS
+from crawler.report.history import render_history
 from crawler.report.svg import bar_chart, share_chart
 
 if TYPE_CHECKING:
@@ -143,7 +146,7 @@ def render_report(health: ArchiveHealth) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Archive report {escape(_t(health.generated_at))}</title>
-<style>{CSS}</style></head>
+<style>{CSS}{HISTORY_CSS}</style></head>
 <body>
 <h1>News archive report</h1>
 <div class="meta">Generated {escape(_t(health.generated_at))} (Asia/Ho_Chi_Minh) ·
@@ -161,5 +164,6 @@ def render_report(health: ArchiveHealth) -> str:
 <p class="meta">Share of each run's article pages that failed or lack a body, date or title;
 the dashed line is the flag threshold.</p>
 <div id="health">{"".join(runs)}</div>
+{render_history(health.history) if health.history is not None else ""}
 </body></html>
 """
