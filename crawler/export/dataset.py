@@ -119,6 +119,7 @@ class StagedWrite:
 
     def publish(self) -> None:
         """Rename the parts into the dataset (idempotent) and record the write."""
+        self.root.mkdir(parents=True, exist_ok=True)  # a first write may have no rows
         for rel in self.info["parts"]:
             source, target = self.staging / rel, self.root / rel
             if source.exists():

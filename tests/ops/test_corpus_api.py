@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -92,11 +94,17 @@ def test_api_pull_advances_only_on_success(workdir: Path) -> None:
             assert list(rows) == []
 
 
-def test_open_corpus_from_settings(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(workdir / "data"))
-    monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
-    with open_corpus() as corpus:
-        assert corpus.count() > 10
+def test_open_corpus_from_settings(workdir: Path, tmp_path: Path) -> None:
+    # A fresh interpreter, as a user's script: the settings come from the environment.
+    script = "from crawler.corpus import open_corpus\nprint(open_corpus().count())\n"
+    env = dict(os.environ, ARCHIVE_DATA_DIR=str(workdir / "data"))
+    env.pop("ARCHIVE_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open_corpus(workdir / "data") as corpus:
+        assert int(done.stdout) == corpus.count() > 10
     with pytest.raises(FileNotFoundError):
         open_corpus(workdir / "missing")
-    assert os.environ["ARCHIVE_DATA_DIR"].endswith("data")
