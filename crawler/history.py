@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 CONTEXT_DAYS = 28
-"""Days before and after a run of empty days that say whether the outlet publishes daily."""
+"""Days before a run of empty days that say whether the outlet usually publishes daily."""
 
 DAILY_SHARE = 0.8
 """An outlet publishes daily around a run of empty days when at least this share of the
@@ -55,12 +55,12 @@ WEEKDAY_SHARE = 0.75
 of the same weekdays in the context (an outlet that skips Sundays has no Sunday gaps)."""
 
 MIN_CONTEXT = 14
-"""Context days needed to judge a run at all."""
+"""Known days before a run needed to judge it at all (the archive's first days are not)."""
 
 RULES = {
     "gap": (
         f"a day without any article is a gap when the outlet had articles on >= "
-        f"{DAILY_SHARE:.0%} of the {CONTEXT_DAYS} days before and after the run of empty days "
+        f"{DAILY_SHARE:.0%} of the {CONTEXT_DAYS} days before the run of empty days "
         f"(>= {MIN_CONTEXT} known days) and on >= {WEEKDAY_SHARE:.0%} of the same weekdays "
         "there; days are local (Asia/Ho_Chi_Minh), today excluded"
     ),
@@ -77,7 +77,7 @@ class Gap:
     end: date
     days: list[date]
     context_share: float
-    """Share of the context days that had articles."""
+    """Share of the days before the run that had articles."""
 
 
 @dataclass
@@ -217,12 +217,14 @@ def months_between(first: date, last: date) -> list[str]:
 def find_gaps(days: dict[date, int], first: date, last: date) -> list[Gap]:
     """The gaps in an outlet's article counts per local day, between ``first`` and ``last``.
 
-    Every run of consecutive days without an article is judged on its *context*: up to
-    :data:`CONTEXT_DAYS` known days before and after it. When the outlet had articles on at
-    least :data:`DAILY_SHARE` of them, it usually publishes daily there, and each day of the
-    run whose weekday had articles on at least :data:`WEEKDAY_SHARE` of the same weekdays in
-    the context is a gap. A run at the end (up to ``last``) is judged on the days before it:
-    an outlet that stopped appearing is the case that matters most.
+    Every run of consecutive days without an article is judged on its *context*: the
+    :data:`CONTEXT_DAYS` days before it (at least :data:`MIN_CONTEXT` of them known). When
+    the outlet had articles on at least :data:`DAILY_SHARE` of them, it usually publishes
+    daily, and each day of the run whose weekday had articles on at least
+    :data:`WEEKDAY_SHARE` of the same weekdays in the context is a gap. Only the days before
+    count: an outlet that stopped appearing (a run up to ``last``) is the case that matters
+    most, and an outlet that only *started* publishing daily after quiet years has no gap
+    before its start.
     """
     gaps: list[Gap] = []
     day = first
@@ -238,10 +240,6 @@ def find_gaps(days: dict[date, int], first: date, last: date) -> list[Gap]:
             start - timedelta(days=i)
             for i in range(1, CONTEXT_DAYS + 1)
             if start - timedelta(days=i) >= first
-        ] + [
-            end + timedelta(days=i)
-            for i in range(1, CONTEXT_DAYS + 1)
-            if end + timedelta(days=i) <= last
         ]
         if len(context) < MIN_CONTEXT:
             continue

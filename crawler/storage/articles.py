@@ -10,6 +10,9 @@
 * **Refetch** — a changed content hash adds version ``n + 1``, copies the new text onto the
   article and sets ``modified_at`` (the page's own modification time, else the time the
   change was seen); an unchanged refetch only moves ``last_seen``.
+* **Change log** — a new article, a new version and a late duplicate mark each add a
+  ``changes`` row in the same transaction (:mod:`crawler.storage.changes`), what incremental
+  exports read.
 
 The set-oriented path for many new articles at once is :mod:`crawler.storage.bulk`.
 """

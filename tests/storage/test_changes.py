@@ -221,3 +221,73 @@ def test_postgresql_cursor_survives_out_of_order_commits(
     finally:
         early.close()
         late.close()
+
+
+def _dataset_ids(root: Path) -> list[int]:
+    import pyarrow.dataset as pds
+
+    if not root.exists():
+        return []
+    table = pds.dataset(root, format="parquet", partitioning="hive").to_table(columns=["id"])
+    return sorted(table.column("id").to_pylist())
+
+
+def test_an_interrupted_dataset_write_is_finished_by_the_next_export(
+    engine: Engine, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawler.export import dataset as ds
+
+    results = store(
+        engine,
+        repo,
+        *[
+            make_article(
+                f"https://{domain}/tin-{i}-post{i}.html",
+                body=_distinct_body(i),
+                published_at=f"2025-0{i + 1}-10T08:00:00+07:00",
+            )
+            for i, domain in enumerate(["baohatinh.vn", "baonghean.vn", "baohatinh.vn"])
+        ],
+    )
+    ids = sorted(r.article_id for r in results)
+    root = tmp_path / "lake"
+    request = ExportRequest("parquet", root, consumer="lake", partition=["outlet", "month"])
+
+    # 1. Killed while writing the parts: nothing visible, nothing advanced.
+    real_write = ds.DatasetWriter.write
+
+    def dying_write(self: Any, rows: list[dict[str, Any]]) -> None:
+        real_write(self, rows[:1])
+        raise KeyboardInterrupt("killed while writing")
+
+    monkeypatch.setattr(ds.DatasetWriter, "write", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        run_export(engine, request)
+    monkeypatch.setattr(ds.DatasetWriter, "write", real_write)
+    assert _dataset_ids(root) == [] and _checkpoint(engine, "lake") is None
+
+    # 2. Killed after the parts were complete, while moving them into place.
+    real_publish = ds.StagedWrite.publish
+
+    def dying_publish(self: Any) -> None:
+        first = self.info["parts"][0]
+        (root / first).parent.mkdir(parents=True, exist_ok=True)
+        (self.staging / first).replace(root / first)
+        raise KeyboardInterrupt("killed while publishing")
+
+    monkeypatch.setattr(ds.StagedWrite, "publish", dying_publish)
+    with pytest.raises(KeyboardInterrupt):
+        run_export(engine, request)
+    monkeypatch.setattr(ds.StagedWrite, "publish", real_publish)
+    assert len(_dataset_ids(root)) == 1  # half of the write is visible...
+    assert _checkpoint(engine, "lake") is None  # ...and the checkpoint did not move
+
+    # 3. The next export finishes that write (and its checkpoint move) first.
+    result = run_export(engine, request)
+    assert result.recovered == 1 and result.rows == 0
+    assert _dataset_ids(root) == ids  # every article exactly once
+    checkpoint = _checkpoint(engine, "lake")
+    assert checkpoint is not None and checkpoint.pulls == 2 and checkpoint.rows == 3
+    assert not list(tmp_path.glob(".lake.staging-*"))
+    manifest = json.loads((root / "_dataset.json").read_text(encoding="utf-8"))
+    assert [w["rows"] for w in manifest["writes"]] == [3, 0]
