@@ -150,16 +150,21 @@ def _ids(sel: Selection, order: Order) -> Select[Any]:
     condition = sel.change_condition()
     if condition is None:
         source = ARTICLES.outerjoin(OUTLETS, OUTLETS.c.id == a.outlet_id)
-    else:
-        # Driven by the (usually small) slice of the change log, then articles by key.
-        changed = select(CHANGES.c.article_id).where(condition).distinct().subquery()
-        source = changed.join(ARTICLES, a.id == changed.c.article_id).outerjoin(
-            OUTLETS, OUTLETS.c.id == a.outlet_id
-        )
+        query = _filtered(select(a.id).select_from(source), sel.flt)
+        if order == "partition":
+            return query.order_by(OUTLETS.c.domain, a.published_at, a.id)
+        return query.order_by(a.id)
+    # Driven by the (usually small) slice of the change log, then articles by key.
+    changed = select(CHANGES.c.article_id).where(condition).distinct().subquery()
+    source = changed.join(ARTICLES, a.id == changed.c.article_id).outerjoin(
+        OUTLETS, OUTLETS.c.id == a.outlet_id
+    )
     query = _filtered(select(a.id).select_from(source), sel.flt)
     if order == "partition":
         return query.order_by(OUTLETS.c.domain, a.published_at, a.id)
-    return query.order_by(a.id)
+    # Id order stated on the change-log side, so that the planner walks the slice and looks
+    # articles up by key instead of scanning every story (SQLite picks the latter for a.id).
+    return query.order_by(changed.c.article_id)
 
 
 def count(conn: Connection, sel: Selection) -> int:
