@@ -300,12 +300,9 @@ def compute_health(
                 owner = by_spider.get(spider)
                 if owner is None or len(runs_by_outlet[owner.domain]) > HISTORY:
                     continue
-                run = RunHealth(
-                    run_id=int(row.id),
-                    started_at=_aware(row.started_at) or now,
-                    finished_at=_aware(row.finished_at),
-                    status=str(row.status),
-                    mode=row.mode,
+                run = _run_health(
+                    row,
+                    now,
                     fetched=_stat(stats, "response_received_count"),
                     new=_stat(stats, "archive/store/stored"),
                     updated=_stat(stats, "archive/store/updated"),
@@ -330,6 +327,18 @@ def compute_health(
     return ArchiveHealth(generated_at=now, days=day_list, outlets=ordered, history=archive_history)
 
 
+def _run_health(row: Any, now: datetime, **numbers: int) -> RunHealth:
+    """A :class:`RunHealth` of a ``crawl_runs`` row (page health filled in later)."""
+    return RunHealth(
+        run_id=int(row.id),
+        started_at=_aware(row.started_at) or now,
+        finished_at=_aware(row.finished_at),
+        status=str(row.status),
+        mode=row.mode,
+        **numbers,
+    )
+
+
 def _all_runs(
     conn: Any, by_spider: dict[str, OutletHealth], now: datetime
 ) -> dict[str, list[RunHealth]]:
@@ -347,13 +356,7 @@ def _all_runs(
             owner = by_spider.get(spider)
             if owner is None:
                 continue
-            run = RunHealth(
-                run_id=int(row.id),
-                started_at=_aware(row.started_at) or now,
-                finished_at=_aware(row.finished_at),
-                status=str(row.status),
-                mode=row.mode,
-            )
+            run = _run_health(row, now)
             runs[owner.domain].append(run)
             index[run.run_id] = run
     _fill_page_health(conn, index)

@@ -3,47 +3,21 @@ fake outlets, pulls through the real CLI, and snapshots to tell what a crawl cha
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ops_testing import FAST, ROOT, crawler_env, read_jsonl, run_cli
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from crawler.storage import models
 from crawler.storage.db import make_engine
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from sqlalchemy import Engine
-
-PG_URL = os.environ.get(
-    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@contextmanager
-def database(backend: str, data_dir: Path) -> Iterator[str]:
-    """A fresh database of the backend (a new PostgreSQL schema, dropped afterwards)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{data_dir / 'archive.sqlite3'}"
-        return
-    admin = create_engine(PG_URL)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass

@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections import Counter
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from ops_testing import BROKEN_PROFILES, ROOT, run_cli, run_crawl
+from ops_testing import BROKEN_PROFILES, ROOT, render_dom, run_cli, run_crawl, screenshot
 from sqlalchemy import select
 
 from crawler.fakeoutlets.corpus import Corpus, real_now
@@ -137,24 +136,12 @@ def test_months_health_and_storage_match_the_archive(archive: dict[str, Any]) ->
 
 
 def test_history_report_in_headless_chromium(archive: dict[str, Any], tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium must be installed (apt-get install -y chromium)"
     report = tmp_path / "report.html"
     done = run_cli(archive["data_dir"], "report", "-o", str(report))
     assert done.returncode == 0, done.stderr
     html = report.read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://', "")
-    flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-    ]  # fmt: skip
-    dumped = subprocess.run(
-        [chromium, *flags, "--dump-dom", report.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False,
-    )  # fmt: skip
-    dom = dumped.stdout
-    assert dumped.returncode == 0 and "</html>" in dom, dumped.stderr[-2000:]
+    dom = render_dom(report, tmp_path / "profile")
     gap_row = dom[dom.index('<tr class="gap-outlet" data-outlet="baocantho">') :]
     gap_row = gap_row[: gap_row.index("</tr>")]
     for day in archive["gap_days"]:
@@ -171,10 +158,7 @@ def test_history_report_in_headless_chromium(archive: dict[str, Any], tmp_path: 
     artifacts.mkdir(exist_ok=True)
     shot = artifacts / "history-report.png"
     shot.unlink(missing_ok=True)
-    subprocess.run(
-        [chromium, *flags, "--window-size=1400,3600", f"--screenshot={shot}", report.as_uri()],
-        capture_output=True, timeout=90, check=False,
-    )  # fmt: skip
+    screenshot(report, shot, tmp_path / "profile", size="1400,3600")
     assert shot.exists() and shot.stat().st_size > 20_000
     print(f"\nhistory report screenshot: {shot}")
     if os.environ.get("OPS_KEEP_REPORT"):

@@ -17,8 +17,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from feed_testing import Archive, database, diff
-from ops_testing import BROKEN_PROFILES, ROOT, assert_rows_match, crawler_env, expected_rows
+from feed_testing import Archive, diff
+from ops_testing import (
+    BROKEN_PROFILES,
+    ROOT,
+    assert_rows_match,
+    crawler_env,
+    database,
+    expected_rows,
+)
 
 from crawler.export.schema import BASE_COLUMNS, CHANGE_COLUMNS
 from crawler.fakeoutlets.corpus import Corpus, real_now
