@@ -134,6 +134,8 @@ class ArchiveHealth:
     rule: str = RULE
     history: ArchiveHistory | None = None
     """The whole history (:mod:`crawler.history`): months, gaps, health over time, storage."""
+    consumers: list[dict[str, Any]] = field(default_factory=list)
+    """Export consumers (``crawler export --consumer``): last pull, changes waiting."""
 
     @property
     def flagged(self) -> list[OutletHealth]:
@@ -163,6 +165,7 @@ class ArchiveHealth:
                 "outlets": outlets,
             }
         )
+        result["consumers"] = _jsonable(self.consumers)
         if self.history is not None:
             result["history"] = self.history.to_json()
         return result
@@ -317,6 +320,7 @@ def compute_health(
             o.runs = list(reversed(runs_by_outlet.get(domain, [])))
             judge(o)
         ordered = sorted(outlets.values(), key=lambda o: o.name)
+        feeds = _consumers(conn)
         if history:
             from crawler.history import compute_history
 
@@ -324,7 +328,26 @@ def compute_health(
             archive_history = compute_history(
                 conn, ordered, domains, every_run, now=now, data_dir=data_dir
             )
-    return ArchiveHealth(generated_at=now, days=day_list, outlets=ordered, history=archive_history)
+    return ArchiveHealth(
+        generated_at=now, days=day_list, outlets=ordered, history=archive_history, consumers=feeds
+    )
+
+
+def _consumers(conn: Any) -> list[dict[str, Any]]:
+    """Every export consumer: pulls, rows, last pull, newest change read, changes waiting."""
+    from crawler.storage import consumers
+
+    return [
+        {
+            "name": c.name,
+            "pulls": c.pulls,
+            "rows": c.rows,
+            "pulled_at": c.pulled_at,
+            "last_change_id": c.last_change_id,
+            "pending_changes": consumers.pending(conn, c),
+        }
+        for c in consumers.all_checkpoints(conn)
+    ]
 
 
 def _run_health(row: Any, now: datetime, **numbers: int) -> RunHealth:
@@ -455,6 +478,13 @@ def format_text(health: ArchiveHealth, weeks: int = 4) -> str:
         )
     if health.history is not None:
         lines += ["", *_history_lines(health.history)]
+    if health.consumers:
+        lines += ["", "export consumers:"]
+        for c in health.consumers:
+            lines.append(
+                f"  {c['name']}: {c['pulls']} pulls, {c['rows']} rows, last "
+                f"{_fmt_time(c['pulled_at'])}, {c['pending_changes']} changes waiting"
+            )
     lines += ["", f"rule: {health.rule}"]
     for o in health.flagged:
         lines.append(f"FLAGGED {o.name}: {o.reason}")

@@ -98,6 +98,22 @@ HEADERS = (
 )
 
 
+def _consumers(health: ArchiveHealth) -> str:
+    """The export consumers (``crawler export --consumer``), when there are any."""
+    if not health.consumers:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c['name'])}</td><td>{c['pulls']}</td><td>{c['rows']}</td>"
+        f"<td>{_t(c['pulled_at'])}</td><td>{c['pending_changes']}</td></tr>"
+        for c in health.consumers
+    )
+    return (
+        '<h2>Export consumers</h2><table id="consumers"><thead><tr><th>consumer</th>'
+        "<th>pulls</th><th>rows</th><th>last pull</th><th>changes waiting</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def render_report(health: ArchiveHealth) -> str:
     """The HTML page."""
     day_labels = [d.isoformat() for d in health.days]
@@ -156,6 +172,7 @@ def render_report(health: ArchiveHealth) -> str:
 <h2>Outlets</h2>
 <div class="scroll">{table}</div>
 <p class="meta">Health rule: {escape(health.rule)}.</p>
+{_consumers(health)}
 <h2>Articles per day</h2>
 <p class="legend"><span style="background:#4a78b5"></span>by publication date
 <span style="background:#e08a1e"></span>by day stored</p>

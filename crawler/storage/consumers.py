@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime  # noqa: TC003 - dataclass field type
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from crawler.storage.tables import CONSUMERS, on_conflict_nothing
+from crawler.storage.tables import CHANGES, CONSUMERS, on_conflict_nothing
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -96,3 +96,15 @@ def advance(
         .values(**values)
     )
     return bool(conn.execute(stmt2).rowcount)
+
+
+def pending(conn: Connection, checkpoint: Checkpoint) -> int:
+    """Changes written after the consumer's checkpoint: what its next pull would read (rows
+    may be fewer: several changes of one article, filters)."""
+    c = CHANGES.c
+    after = (
+        c.txid >= checkpoint.position
+        if conn.dialect.name == "postgresql"
+        else c.id > checkpoint.position
+    )
+    return int(conn.execute(select(func.count()).where(after)).scalar_one())

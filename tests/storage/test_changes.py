@@ -291,3 +291,19 @@ def test_an_interrupted_dataset_write_is_finished_by_the_next_export(
     assert not list(tmp_path.glob(".lake.staging-*"))
     manifest = json.loads((root / "_dataset.json").read_text(encoding="utf-8"))
     assert [w["rows"] for w in manifest["writes"]] == [3, 0]
+
+
+def test_stats_show_what_each_consumer_has_waiting(
+    engine: Engine, repo: Repository, tmp_path: Path
+) -> None:
+    from crawler.health import compute_health
+
+    store(engine, repo, make_article("https://baohatinh.vn/a-post1.html"))
+    _pull(engine, tmp_path, "nlp")
+    _pull(engine, tmp_path, "late")
+    store_one(engine, repo, make_article("https://baohatinh.vn/a-post1.html", title="Mới"))
+    _pull(engine, tmp_path, "late")
+    feeds = {c["name"]: c for c in compute_health(engine).to_json()["consumers"]}
+    assert feeds["nlp"]["pending_changes"] == 1 and feeds["nlp"]["pulls"] == 1
+    assert feeds["late"]["pending_changes"] == 0 and feeds["late"]["rows"] == 2
+    assert feeds["late"]["pulled_at"].endswith("+07:00")
