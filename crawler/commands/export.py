@@ -7,7 +7,8 @@ crawler export --consumer nlp -o - | my-pipeline          # what changed since n
 crawler export --consumer lake --format parquet --partition outlet,month -o lake/
 crawler export --changed-since 2025-03-01T06:00 -o changes.jsonl
 
-Exit status: 0 written, 1 another pull of the consumer advanced it first, 2 bad arguments.
+Exit status: 0 written, 1 another pull of the consumer advanced it first (or writers kept the
+change log busy too long), 2 bad arguments.
 See ``docs/operations.md`` for the schema and the incremental pulls.
 """
 
@@ -124,6 +125,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.export import ExportConflict, ExportFilter, ExportRequest, run_export
     from crawler.export.dataset import DatasetError, parse_partition
     from crawler.export.source import parse_moment
+    from crawler.storage.changes import CutTimeout
     from crawler.storage.db import engine_from_settings
 
     output = None if args.output == "-" else Path(args.output)
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (DatasetError, ValueError) as exc:
         print(f"crawler export: {exc}", file=sys.stderr)
         return 2
-    except ExportConflict as exc:
+    except (ExportConflict, CutTimeout) as exc:
         print(f"crawler export: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -2,8 +2,8 @@
 
 A consumer's pull (``--consumer NAME``):
 
-1. reads the consumer's checkpoint and the change-log horizon in one read snapshot
-   (:mod:`crawler.storage.changes` explains why the horizon makes the cursor safe);
+1. reads the consumer's checkpoint and a clean cut of the change log in one read snapshot
+   (:mod:`crawler.storage.changes` explains why the cut makes the cursor safe);
 2. writes the articles with a change in that window — their state in the snapshot, one row
    per article — to a temporary file (renamed over the target when complete), to standard
    output, or to a staged dataset write (:mod:`crawler.export.dataset`);
@@ -188,7 +188,7 @@ def _export(
     columns = request.columns()
     names = [c.name for c in columns]
     with read_connection(engine) as conn:
-        checkpoint, window, last_change = _window(conn, request)
+        checkpoint, window, last_change = _window(engine, conn, request)
         selection = Selection(request.flt, window)
         if on_total is not None:
             on_total(count(conn, selection))
@@ -255,13 +255,13 @@ def _write(
 
 
 def _window(
-    conn: Connection, request: ExportRequest
+    engine: Engine, conn: Connection, request: ExportRequest
 ) -> tuple[consumers.Checkpoint | None, changes.Window | None, int | None]:
     """The consumer's checkpoint, its window in the change log and the window's newest
     change id (all None without a consumer)."""
     if request.consumer is None:
         return None, None, None
-    end = changes.horizon(conn)  # first: on PostgreSQL the snapshot's own xmin
+    end = changes.cut(engine, conn)  # first: the snapshot is taken at the cut
     checkpoint = consumers.get(conn, request.consumer)
     if checkpoint is not None and checkpoint.filters != request.flt.to_json():
         raise ValueError(
@@ -269,7 +269,7 @@ def _window(
             f"{checkpoint.filters}; use the same filters or another consumer name"
         )
     start = checkpoint.position if checkpoint is not None else 0
-    window = changes.Window(conn.dialect.name, start, max(start, end))
+    window = changes.Window(start, max(start, end))
     return checkpoint, window, changes.last_change_id(conn, window)
 
 
@@ -287,7 +287,7 @@ def pull_rows(engine: Engine, request: ExportRequest) -> Iterator[Iterator[list[
             yield batch
 
     with read_connection(engine) as conn:
-        checkpoint, window, last_change = _window(conn, request)
+        checkpoint, window, last_change = _window(engine, conn, request)
         batches = iter_batches(conn, Selection(request.flt, window), changes=True)
         with contextlib.closing(batches):
             yield counted(batches)

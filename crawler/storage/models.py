@@ -221,11 +221,10 @@ class Change(Base):
     metadata version, re-extractions included) or "duplicate" (the article was marked an
     exact duplicate after it was inserted).
 
-    ``id`` grows with every change (``AUTOINCREMENT`` on SQLite: ids are never reused); on
-    SQLite, whose writers are serialised, ids also commit in order, so the id is the
-    consumers' cursor there. On PostgreSQL a smaller id can commit after a larger one, so each
-    change also records its transaction id (``txid``, ``pg_current_xact_id()``), and
-    consumers advance by transaction-id horizon instead (see :mod:`crawler.storage.changes`).
+    ``id`` grows with every change (``AUTOINCREMENT`` on SQLite: ids are never reused) and is
+    the consumers' cursor. On PostgreSQL a smaller id can commit after a larger one; a pull
+    therefore reads up to a *cut* taken under an advisory lock that every change-logging
+    transaction holds shared until it ends (see :mod:`crawler.storage.changes`).
     """
 
     __tablename__ = "changes"
@@ -239,7 +238,6 @@ class Change(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))  # "new", "version", "duplicate"
     version: Mapped[int | None] = mapped_column(Integer)  # article version it produced
-    txid: Mapped[int | None] = mapped_column(BigInteger, index=True)  # PostgreSQL xid8
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # wall clock
 
 
@@ -247,8 +245,8 @@ class ExportConsumer(Base):
     """An incremental-export consumer (``crawler export --consumer NAME``) and its checkpoint.
 
     ``position`` is where its next pull starts in the change log: the last change id it
-    consumed on SQLite, the transaction-id horizon of its last pull on PostgreSQL. It is only
-    advanced after a pull's output is complete. ``filters`` are the filters the consumer was
+    consumed (the cut of its last pull). It is only advanced after a pull's output is
+    complete. ``filters`` are the filters the consumer was
     created with (a pull with other filters is refused: the checkpoint covers what they
     selected).
     """

@@ -189,9 +189,14 @@ def test_a_concurrent_pull_cannot_advance_twice(
 
 @pytest.mark.parametrize("new_db", ["postgresql"], indirect=True)
 def test_postgresql_cursor_survives_out_of_order_commits(
-    engine: Engine, repo: Repository, tmp_path: Path
+    engine: Engine, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # (SQLite serialises writers: there, change ids commit in order.)
+    import threading
+    import time
+
+    from crawler.storage import changes
+
     assert engine.dialect.name == "postgresql"
     early = engine.connect()
     late = engine.connect()
@@ -206,17 +211,30 @@ def test_postgresql_cursor_survives_out_of_order_commits(
         )
         t2.commit()  # the later change id commits first
         with engine.connect() as conn:
-            ids = dict(conn.execute(select(CHANGES.c.article_id, CHANGES.c.id)).all())
-        assert ids == {b.article_id: ids[b.article_id]}  # a's change is not visible yet
-        first = _pull(engine, tmp_path, "nlp")
-        # b is visible but its transaction is younger than a's, still running: it waits.
-        assert first == []
+            visible = dict(conn.execute(select(CHANGES.c.article_id, CHANGES.c.id)).all())
+        assert list(visible) == [b.article_id]  # a's change (the smaller id) is not visible
+
+        # A pull cannot take its cut while the earlier writer may still commit: given a
+        # second, it gives up without exporting or advancing anything...
+        monkeypatch.setattr(changes, "CUT_POLL_SECONDS", 0.2)
+        monkeypatch.setattr(changes, "CUT_WAIT_SECONDS", 1.0)
+        with pytest.raises(changes.CutTimeout):
+            _pull(engine, tmp_path, "nlp")
+        assert _checkpoint(engine, "nlp") is None
+        # ...and given time, it waits for that writer and then exports both.
+        monkeypatch.setattr(changes, "CUT_WAIT_SECONDS", 60.0)
+        pulled: list[list[dict[str, Any]]] = []
+        worker = threading.Thread(target=lambda: pulled.append(_pull(engine, tmp_path, "nlp")))
+        worker.start()
+        time.sleep(1.0)
+        assert worker.is_alive() and not pulled  # waiting for the earlier transaction
         t1.commit()
+        worker.join(timeout=60)
+        assert not worker.is_alive()
         with engine.connect() as conn:
             ids = dict(conn.execute(select(CHANGES.c.article_id, CHANGES.c.id)).all())
         assert ids[a.article_id] < ids[b.article_id]
-        second = _pull(engine, tmp_path, "nlp")
-        assert sorted(r["id"] for r in second) == sorted([a.article_id, b.article_id])
+        assert sorted(r["id"] for r in pulled[0]) == sorted([a.article_id, b.article_id])
         assert _pull(engine, tmp_path, "nlp") == []
     finally:
         early.close()

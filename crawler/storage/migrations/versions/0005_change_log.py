@@ -2,8 +2,7 @@
 
 Existing articles get their history as changes (a backfill): one row per
 ``article_versions`` row, "new" for version 1 and "version" after, in the order they were
-seen, so a consumer's first pull of an existing archive exports every article. On
-PostgreSQL the backfilled rows carry this migration's transaction id.
+seen, so a consumer's first pull of an existing archive exports every article.
 
 Revision ID: 0005
 Revises: 0002
@@ -38,7 +37,6 @@ def upgrade() -> None:
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=True),
-        sa.Column("txid", sa.BigInteger(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
@@ -51,7 +49,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_changes_article_id"), "changes", ["article_id"], unique=False)
     op.create_index(op.f("ix_changes_recorded_at"), "changes", ["recorded_at"], unique=False)
-    op.create_index(op.f("ix_changes_txid"), "changes", ["txid"], unique=False)
     op.create_table(
         "export_consumers",
         sa.Column("name", sa.String(length=128), nullable=False),
@@ -64,22 +61,16 @@ def upgrade() -> None:
         sa.Column("rows", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_export_consumers")),
     )
-    txid = (
-        "pg_current_xact_id()::text::bigint"
-        if op.get_bind().dialect.name == "postgresql"
-        else "NULL"
-    )
     op.execute(
-        "INSERT INTO changes (article_id, kind, version, txid, recorded_at) "
+        "INSERT INTO changes (article_id, kind, version, recorded_at) "
         "SELECT article_id, CASE WHEN version = 1 THEN 'new' ELSE 'version' END, version, "
-        f"{txid}, created_at FROM article_versions ORDER BY created_at, id"
+        "created_at FROM article_versions ORDER BY created_at, id"
     )
 
 
 def downgrade() -> None:
     """Revert this revision."""
     op.drop_table("export_consumers")
-    op.drop_index(op.f("ix_changes_txid"), table_name="changes")
     op.drop_index(op.f("ix_changes_recorded_at"), table_name="changes")
     op.drop_index(op.f("ix_changes_article_id"), table_name="changes")
     op.drop_table("changes")
