@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.export.schema import PARTITION_KEYS, TIMEZONE
-from crawler.export.writers import SCHEMA_VERSION, ParquetWriter, arrow_schema
+from crawler.export.writers import SCHEMA_VERSION, ParquetWriter, arrow_batch, arrow_schema
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -208,6 +208,7 @@ class DatasetWriter:
 
     def __post_init__(self) -> None:
         self.file_columns = [c for c in self.columns if c.name not in self.partition]
+        self._schema = ParquetWriter.schema_of(self.file_columns)
         self.staging = self.root.parent / f"{_staging_prefix(self.root)}{self.write_id}"
         self.staging.mkdir(parents=True)
         self.parts: list[str] = []
@@ -241,21 +242,25 @@ class DatasetWriter:
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         """Add rows (each carrying its partition values); consecutive rows of one partition
-        go to one part."""
+        go to one part. The rows are converted to Arrow once, then sliced per partition."""
+        if not rows:
+            return
+        batch = arrow_batch(rows, self.file_columns, self._schema)
+        keys = [tuple(row[k] for k in self.partition) for row in rows]
         start = 0
         while start < len(rows):
-            key = tuple(rows[start][k] for k in self.partition)
+            key = keys[start]
             end = start
-            while end < len(rows) and tuple(rows[end][k] for k in self.partition) == key:
+            while end < len(rows) and keys[end] == key:
                 end += 1
-            chunk = rows[start:end]
-            if key != self._key or self._file_rows + len(chunk) > MAX_ROWS_PER_FILE:
+            count = end - start
+            if key != self._key or self._file_rows + count > MAX_ROWS_PER_FILE:
                 self._close_part()
                 self._open(key)
             assert self._writer is not None
-            self._writer.write(chunk)
-            self._file_rows += len(chunk)
-            self.rows += len(chunk)
+            self._writer.write_arrow(batch.slice(start, count))
+            self._file_rows += count
+            self.rows += count
             start = end
 
     def stage(self, info: dict[str, Any]) -> StagedWrite:

@@ -36,6 +36,12 @@ articles of 5 kB: whole row groups for a scan, without holding an export in memo
 ROW_GROUP_ROWS = 100_000
 """Most rows in one Parquet row group (for exports of short rows, e.g. ``--fields id,url``)."""
 
+DICTIONARY_COLUMNS = frozenset(
+    {"outlet", "language", "category", "extractor_version", "change", "authors", "tags"}
+)
+"""Low-cardinality columns stored dictionary-encoded; the texts (titles, bodies, URLs) are not
+(trying a dictionary on unique texts costs time and then falls back anyway)."""
+
 SCHEMA_VERSION = 1
 """Version of the export schema (columns, types, partition layout), written into every
 Parquet file's metadata and a dataset's ``_dataset.json``; bumped on an incompatible change."""
@@ -141,19 +147,33 @@ class ParquetWriter:
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         self.columns = columns
-        self.schema = arrow_schema(columns).with_metadata(
-            {"vn_news_archive.schema_version": str(SCHEMA_VERSION)}
+        self.schema = self.schema_of(columns)
+        self.writer = pq.ParquetWriter(
+            str(path),
+            self.schema,
+            compression="zstd",
+            use_dictionary=[c.name for c in columns if c.name in DICTIONARY_COLUMNS],
         )
-        self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
         self.pending: list[Any] = []
         self.pending_bytes = 0
         self.pending_rows = 0
         self.rows = 0
 
+    @staticmethod
+    def schema_of(columns: list[Column]) -> Any:
+        """The Arrow schema of the files, with the schema version in its metadata."""
+        return arrow_schema(columns).with_metadata(
+            {"vn_news_archive.schema_version": str(SCHEMA_VERSION)}
+        )
+
     def write(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+        if rows:
+            self.write_arrow(arrow_batch(rows, self.columns, self.schema))
+
+    def write_arrow(self, batch: Any) -> None:
+        """Add a RecordBatch of this writer's schema (e.g. a slice of a bigger one)."""
+        if not batch.num_rows:
             return
-        batch = arrow_batch(rows, self.columns, self.schema)
         self.pending.append(batch)
         self.pending_bytes += batch.nbytes
         self.pending_rows += batch.num_rows
