@@ -325,3 +325,51 @@ def test_stats_show_what_each_consumer_has_waiting(
     assert feeds["nlp"]["pending_changes"] == 1 and feeds["nlp"]["pulls"] == 1
     assert feeds["late"]["pending_changes"] == 0 and feeds["late"]["rows"] == 2
     assert feeds["late"]["pulled_at"].endswith("+07:00")
+
+
+def test_the_migration_backfills_the_change_log(db_url: str, tmp_path: Path) -> None:
+    """An archive written before the change log existed: every article gets its history as
+    changes, so a consumer's first pull exports all of it."""
+    from sqlalchemy import insert
+
+    from crawler.storage import db
+    from crawler.storage.tables import ARTICLES, OUTLETS, VERSIONS
+
+    engine = db.make_engine(db_url, migrate=False)
+    try:
+        db.upgrade(engine, "0002")
+        now = utcnow()
+        with engine.begin() as conn:
+            outlet = conn.execute(
+                insert(OUTLETS)
+                .values(domain="baohatinh.vn", first_seen=now)
+                .returning(OUTLETS.c.id)
+            ).scalar_one()
+            for i, versions in enumerate([1, 2, 1], start=1):
+                row = {
+                    "canonical_url": f"https://baohatinh.vn/a-post{i}.html",
+                    "url": f"https://baohatinh.vn/a-post{i}.html",
+                    "outlet_id": outlet, "title": f"Bài {i}", "sapo": None, "body": "Nội dung",
+                    "authors": [], "tags": [], "images": [], "version": versions,
+                    "content_hash": f"h{i}", "first_seen": now, "last_seen": now,
+                }  # fmt: skip
+                article_id = conn.execute(
+                    insert(ARTICLES).values(**row).returning(ARTICLES.c.id)
+                ).scalar_one()
+                for v in range(1, versions + 1):
+                    conn.execute(
+                        insert(VERSIONS).values(
+                            article_id=article_id, version=v, url=row["url"], title=f"Bài {i}.{v}",
+                            authors=[], tags=[], images=[], content_hash=f"h{i}{v}", created_at=now,
+                        )
+                    )  # fmt: skip
+        db.upgrade(engine)
+        assert [(k, v) for _, k, v in _changes(engine)] == [
+            ("new", 1), ("new", 1), ("version", 2), ("new", 1),
+        ]  # fmt: skip
+        rows = _pull(engine, tmp_path, "first")
+        assert [(r["id"], r["change"], r["version"]) for r in rows] == [
+            (1, "new", 1), (2, "new", 2), (3, "new", 1),
+        ]  # fmt: skip
+    finally:
+        engine.dispose()
