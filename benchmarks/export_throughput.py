@@ -227,6 +227,8 @@ def main() -> int:
         engine.dispose()
 
     print()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average at the end (1, 5, 15 min; {os.cpu_count()} cores): {load}")
     print("| N | export | rows | seconds | articles/s | peak RSS (MiB) |")
     print("|---:|---|---:|---:|---:|---:|")
     for n, name, rows, seconds, rss in results:

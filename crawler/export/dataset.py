@@ -16,7 +16,7 @@ Layout (``--partition outlet,month``)::
   can sit at the root.
 
 A write is published atomically enough that a crash never leaves a half write *visible with
-the consumer's checkpoint moved*: parts are written into a staging folder beside ``DIR``;
+the consumer's checkpoint moved*: parts are written into a (flat) staging folder beside ``DIR``;
 when all are complete a ``_complete.json`` marker (with the consumer's checkpoint move) is
 written; only then are the parts renamed into place, the manifest updated and the checkpoint
 advanced. The next export into ``DIR`` first finishes any staged write that has its marker
@@ -117,11 +117,15 @@ class StagedWrite:
     info: dict[str, Any]
     """The marker: write id, parts (relative paths), rows, consumer move (if any)."""
 
+    def staged(self, index: int) -> Path:
+        """Where the write's part number ``index`` waits (the staging folder is flat)."""
+        return self.staging / staged_name(index)
+
     def publish(self) -> None:
         """Rename the parts into the dataset (idempotent) and record the write."""
         self.root.mkdir(parents=True, exist_ok=True)  # a first write may have no rows
-        for rel in self.info["parts"]:
-            source, target = self.staging / rel, self.root / rel
+        for index, rel in enumerate(self.info["parts"]):
+            source, target = self.staged(index), self.root / rel
             if source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source.replace(target)
@@ -135,6 +139,11 @@ class StagedWrite:
     def discard(self) -> None:
         """Remove the staging folder."""
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def staged_name(index: int) -> str:
+    """File name of a write's part number ``index`` in its staging folder."""
+    return f"{index:06d}.parquet"
 
 
 def leftovers(root: Path) -> tuple[list[StagedWrite], list[Path]]:
@@ -228,11 +237,11 @@ class DatasetWriter:
 
     def _open(self, key: tuple[Any, ...]) -> ParquetWriter:
         rel = f"{self._directory(key)}/part-{self.write_id}-{self._seq:04d}.parquet"
+        staged = self.staging / staged_name(len(self.parts))
         self._seq += 1
-        (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
         self.parts.append(rel)
         self._key, self._file_rows = key, 0
-        self._writer = ParquetWriter(self.staging / rel, self.file_columns)
+        self._writer = ParquetWriter(staged, self.file_columns)
         return self._writer
 
     def _close_part(self) -> None:

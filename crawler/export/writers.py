@@ -7,7 +7,7 @@ Rows are dictionaries of Python values (aware datetimes in Asia/Ho_Chi_Minh, lis
 * **CSV** — UTF-8 with a header row, RFC 4180 quoting (bodies keep their newlines inside
   quotes); timestamps as ISO 8601 with ``+07:00``; ``authors``, ``tags`` and ``images`` as
   JSON arrays (lossless: a name may contain "; "); missing values as empty cells.
-* **Parquet** — typed columns through pyarrow, zstd compression: timestamps
+* **Parquet** — typed columns through pyarrow, zstd-compressed texts: timestamps
   ``timestamp[us, tz=Asia/Ho_Chi_Minh]``, ``authors``/``tags`` ``list<string>``,
   ``images`` ``list<struct<url: string, caption: string>>``, ids ``int64``,
   ``similarity`` ``double``, the rest ``string``. Row groups are sized for scans: batches are
@@ -41,6 +41,16 @@ DICTIONARY_COLUMNS = frozenset(
 )
 """Low-cardinality columns stored dictionary-encoded; the texts (titles, bodies, URLs) are not
 (trying a dictionary on unique texts costs time and then falls back anyway)."""
+
+STATISTICS_COLUMNS = frozenset(
+    {
+        "id", "outlet", "published_at", "modified_at", "category", "language",
+        "extractor_version", "version", "first_seen", "last_seen", "duplicate_of",
+        "near_duplicate_of", "similarity", "change", "change_id", "changed_at",
+    }
+)  # fmt: skip
+"""Columns with min/max statistics (what scans filter on); none for the texts, whose min/max
+would copy whole bodies into every footer."""
 
 SCHEMA_VERSION = 1
 """Version of the export schema (columns, types, partition layout), written into every
@@ -129,6 +139,12 @@ def arrow_schema(columns: list[Column]) -> Any:
     return pa.schema([pa.field(c.name, arrow_type(c.kind), nullable=True) for c in columns])
 
 
+def _codec(column: Column) -> str:
+    """The Parquet compression of a column: zstd for texts, none for the rest."""
+    texts = column.kind in ("string", "strings", "images")
+    return "zstd" if texts and column.name not in DICTIONARY_COLUMNS else "none"
+
+
 def arrow_batch(rows: list[dict[str, Any]], columns: list[Column], schema: Any) -> Any:
     """A pyarrow RecordBatch of the rows' values for the columns."""
     import pyarrow as pa
@@ -151,8 +167,11 @@ class ParquetWriter:
         self.writer = pq.ParquetWriter(
             str(path),
             self.schema,
-            compression="zstd",
+            # zstd where it pays (the texts); its per-column-chunk set-up costs more than it
+            # saves on ids, times and dictionary-encoded columns of a small partition file.
+            compression={c.name: _codec(c) for c in columns},
             use_dictionary=[c.name for c in columns if c.name in DICTIONARY_COLUMNS],
+            write_statistics=[c.name for c in columns if c.name in STATISTICS_COLUMNS],
         )
         self.pending: list[Any] = []
         self.pending_bytes = 0

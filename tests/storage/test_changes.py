@@ -290,7 +290,7 @@ def test_an_interrupted_dataset_write_is_finished_by_the_next_export(
     def dying_publish(self: Any) -> None:
         first = self.info["parts"][0]
         (root / first).parent.mkdir(parents=True, exist_ok=True)
-        (self.staging / first).replace(root / first)
+        self.staged(0).replace(root / first)
         raise KeyboardInterrupt("killed while publishing")
 
     monkeypatch.setattr(ds.StagedWrite, "publish", dying_publish)
