@@ -6,7 +6,7 @@ pull, at two archive sizes, in one run; then an incremental pull after k new art
 
 One SQLite archive (in a temporary folder) is filled with synthetic Vietnamese articles of
 realistic size (headline, sapo, 8-18 paragraphs: about 4 kB of text; authors, tags, two
-images; publication times spread over 2019-2026, eight outlets, so about 670 outlet x month
+images; publication times spread over 2019-2026, eight outlets, so about 770 outlet x month
 partitions) written straight into ``articles`` and ``changes`` (storage speed is
 ``store_dedup.py``'s subject, not this one's). At each size N, each export runs as
 ``crawler export`` in its own process, timed from start to exit, and its peak RSS read from
