@@ -38,8 +38,12 @@ from crawler.outlets import all_profiles
 from crawler.storage.tables import ARTICLES, OUTLETS, PAGES, RUNS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from scrapy.settings import Settings
     from sqlalchemy import Engine
+
+    from crawler.history import ArchiveHistory
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -128,6 +132,10 @@ class ArchiveHealth:
     days: list[date]
     outlets: list[OutletHealth]
     rule: str = RULE
+    history: ArchiveHistory | None = None
+    """The whole history (:mod:`crawler.history`): months, gaps, health over time, storage."""
+    consumers: list[dict[str, Any]] = field(default_factory=list)
+    """Export consumers (``crawler export --consumer``): last pull, changes waiting."""
 
     @property
     def flagged(self) -> list[OutletHealth]:
@@ -157,6 +165,9 @@ class ArchiveHealth:
                 "outlets": outlets,
             }
         )
+        result["consumers"] = _jsonable(self.consumers)
+        if self.history is not None:
+            result["history"] = self.history.to_json()
         return result
 
 
@@ -204,8 +215,18 @@ def _stat(stats: dict[str, Any], *keys: str) -> int:
     return total
 
 
-def compute_health(engine: Engine, *, now: datetime | None = None, days: int = 28) -> ArchiveHealth:
-    """Every outlet's numbers and health verdict."""
+def compute_health(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    days: int = 28,
+    history: bool = False,
+    data_dir: Path | None = None,
+) -> ArchiveHealth:
+    """Every outlet's numbers and health verdict; with ``history`` also the whole history
+    (:mod:`crawler.history`; ``data_dir`` holds the WARC files it measures)."""
+    from crawler.storage.db import read_connection
+
     now = (now or datetime.now(UTC)).astimezone(LOCAL)
     today = now.date()
     day_list = [today - timedelta(days=days - 1 - i) for i in range(days)]
@@ -220,7 +241,8 @@ def compute_health(engine: Engine, *, now: datetime | None = None, days: int = 2
         by_spider[profile.name] = health
 
     a = ARTICLES.c
-    with engine.connect() as conn:
+    archive_history: ArchiveHistory | None = None
+    with read_connection(engine) as conn:
         domains = dict(conn.execute(select(OUTLETS.c.id, OUTLETS.c.domain)).all())
         for domain in domains.values():
             if domain not in outlets:
@@ -281,12 +303,9 @@ def compute_health(engine: Engine, *, now: datetime | None = None, days: int = 2
                 owner = by_spider.get(spider)
                 if owner is None or len(runs_by_outlet[owner.domain]) > HISTORY:
                     continue
-                run = RunHealth(
-                    run_id=int(row.id),
-                    started_at=_aware(row.started_at) or now,
-                    finished_at=_aware(row.finished_at),
-                    status=str(row.status),
-                    mode=row.mode,
+                run = _run_health(
+                    row,
+                    now,
                     fetched=_stat(stats, "response_received_count"),
                     new=_stat(stats, "archive/store/stored"),
                     updated=_stat(stats, "archive/store/updated"),
@@ -297,11 +316,74 @@ def compute_health(engine: Engine, *, now: datetime | None = None, days: int = 2
                 run_index[run.run_id] = run
         _fill_page_health(conn, run_index)
 
-    for domain, o in outlets.items():
-        o.runs = list(reversed(runs_by_outlet.get(domain, [])))
-        judge(o)
-    ordered = sorted(outlets.values(), key=lambda o: o.name)
-    return ArchiveHealth(generated_at=now, days=day_list, outlets=ordered)
+        for domain, o in outlets.items():
+            o.runs = list(reversed(runs_by_outlet.get(domain, [])))
+            judge(o)
+        ordered = sorted(outlets.values(), key=lambda o: o.name)
+        feeds = _consumers(conn)
+        if history:
+            from crawler.history import compute_history
+
+            every_run = _all_runs(conn, by_spider, now)
+            archive_history = compute_history(
+                conn, ordered, domains, every_run, now=now, data_dir=data_dir
+            )
+    return ArchiveHealth(
+        generated_at=now, days=day_list, outlets=ordered, history=archive_history, consumers=feeds
+    )
+
+
+def _consumers(conn: Any) -> list[dict[str, Any]]:
+    """Every export consumer: pulls, rows, last pull, newest change read, changes waiting."""
+    from crawler.storage import consumers
+
+    return [
+        {
+            "name": c.name,
+            "pulls": c.pulls,
+            "rows": c.rows,
+            "pulled_at": c.pulled_at,
+            "last_change_id": c.last_change_id,
+            "pending_changes": consumers.pending(conn, c),
+        }
+        for c in consumers.all_checkpoints(conn)
+    ]
+
+
+def _run_health(row: Any, now: datetime, **numbers: int) -> RunHealth:
+    """A :class:`RunHealth` of a ``crawl_runs`` row (page health filled in later)."""
+    return RunHealth(
+        run_id=int(row.id),
+        started_at=_aware(row.started_at) or now,
+        finished_at=_aware(row.finished_at),
+        status=str(row.status),
+        mode=row.mode,
+        **numbers,
+    )
+
+
+def _all_runs(
+    conn: Any, by_spider: dict[str, OutletHealth], now: datetime
+) -> dict[str, list[RunHealth]]:
+    """Every finished crawl run per outlet domain, oldest first, with its page health."""
+    runs: dict[str, list[RunHealth]] = defaultdict(list)
+    index: dict[int, RunHealth] = {}
+    query = (
+        select(RUNS.c.id, RUNS.c.started_at, RUNS.c.finished_at, RUNS.c.status, RUNS.c.mode)
+        .add_columns(RUNS.c.spiders)
+        .where(RUNS.c.finished_at.is_not(None))
+        .order_by(RUNS.c.started_at, RUNS.c.id)
+    )
+    for row in conn.execute(query):
+        for spider in row.spiders or []:
+            owner = by_spider.get(spider)
+            if owner is None:
+                continue
+            run = _run_health(row, now)
+            runs[owner.domain].append(run)
+            index[run.run_id] = run
+    _fill_page_health(conn, index)
+    return runs
 
 
 def _fill_page_health(conn: Any, runs: dict[int, RunHealth]) -> None:
@@ -394,12 +476,61 @@ def format_text(health: ArchiveHealth, weeks: int = 4) -> str:
                 for i in range(max(0, days - 7 * weeks), days, 7)
             )
         )
+    if health.history is not None:
+        lines += ["", *_history_lines(health.history)]
+    if health.consumers:
+        lines += ["", "export consumers:"]
+        for c in health.consumers:
+            lines.append(
+                f"  {c['name']}: {c['pulls']} pulls, {c['rows']} rows, last "
+                f"{_fmt_time(c['pulled_at'])}, {c['pending_changes']} changes waiting"
+            )
     lines += ["", f"rule: {health.rule}"]
     for o in health.flagged:
         lines.append(f"FLAGGED {o.name}: {o.reason}")
     if not health.flagged:
         lines.append("no outlet flagged")
     return "\n".join(lines)
+
+
+def _history_lines(history: ArchiveHistory) -> list[str]:
+    """The text summary of the whole history (``crawler stats``)."""
+    lines = ["articles per month, last 12 months (stories, by local publication month):"]
+    for o in history.outlets:
+        if o.months:
+            recent = " ".join(str(n) for n in o.per_month[-12:])
+            lines.append(
+                f"{o.name:<14} {o.months[max(0, len(o.months) - 12)]}..{o.months[-1]}: {recent}"
+                f"  (total {sum(o.per_month)} since {o.months[0]})"
+            )
+    gaps = [(o, g) for o in history.outlets for g in o.gaps]
+    lines += ["", f"coverage gaps: {len(gaps)}" + ("" if gaps else " (none)")]
+    for o, g in gaps:
+        lines.append(
+            f"  GAP {o.name}: {g.start.isoformat()} .. {g.end.isoformat()} ({len(g.days)} days: "
+            + ", ".join(d.isoformat() for d in g.days)
+            + ")"
+        )
+    changes = [(o, t) for o in history.outlets for t in o.template_changes]
+    lines += ["", f"template changes flagged over the whole history: {len(changes)}"]
+    for o, t in changes:
+        lines.append(
+            f"  {o.name}: run {t.run_id} at {_fmt_time(t.started_at)} ({t.bad}/{t.pages} bad)"
+        )
+    s = history.storage
+    mib = 1024 * 1024
+    db = "?" if s.database_bytes is None else f"{s.database_bytes / mib:.1f} MiB"
+    lines += [
+        "",
+        f"storage: database {db} ({s.backend}), WARC {s.warc_bytes / mib:.1f} MiB in "
+        f"{s.warc_files} files",
+    ]
+    for month in s.growth[-3:]:
+        lines.append(
+            f"  {month.month}: +{month.articles} articles, +{month.pages} pages, "
+            f"+{month.warc_bytes / mib:.1f} MiB WARC"
+        )
+    return lines
 
 
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -411,12 +542,16 @@ def _spark(value: int, top: int) -> str:
     return _BARS[max(1, round(value / top * (len(_BARS) - 1)))]
 
 
-def health_from_settings(settings: Settings, days: int) -> ArchiveHealth:
-    """:func:`compute_health` on the database the settings name (engine disposed after)."""
+def health_from_settings(settings: Settings, days: int, *, history: bool = True) -> ArchiveHealth:
+    """:func:`compute_health` on the database the settings name (engine disposed after),
+    with the whole history unless ``history`` is False."""
+    from crawler.config import data_dir
     from crawler.storage.db import engine_from_settings
 
     engine = engine_from_settings(settings)
     try:
-        return compute_health(engine, days=max(1, days))
+        return compute_health(
+            engine, days=max(1, days), history=history, data_dir=data_dir(settings)
+        )
     finally:
         engine.dispose()

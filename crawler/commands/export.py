@@ -1,10 +1,15 @@
-"""``crawler export``: the articles as JSON Lines, CSV or Parquet, for analysis tools.
+"""``crawler export``: the articles as JSON Lines, CSV, Parquet or a partitioned dataset.
 
 crawler export --format parquet -o articles.parquet
 crawler export --format csv --outlet baohatinh --since 2024-01-01 --until 2024-12-31 -o ht.csv
 crawler export --format jsonl --include-duplicates --fields id,title,duplicate_of -o x.jsonl
+crawler export --consumer nlp -o - | my-pipeline          # what changed since nlp's last pull
+crawler export --consumer lake --format parquet --partition outlet,month -o lake/
+crawler export --changed-since 2025-03-01T06:00 -o changes.jsonl
 
-Exit status: 0 written, 2 bad arguments. See ``docs/operations.md`` for the schema.
+Exit status: 0 written, 1 another pull of the consumer advanced it first (or writers kept the
+change log busy too long), 2 bad arguments.
+See ``docs/operations.md`` for the schema and the incremental pulls.
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ if TYPE_CHECKING:
 
     from scrapy.settings import Settings
 
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Format, filters, fields and output."""
+    """Format, filters, fields, incremental options and output."""
     from crawler.export.writers import FORMATS
 
-    parser.add_argument("--format", "-f", choices=FORMATS, required=True, help="output format")
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        help="output format (default: from the file suffix; jsonl for -o -, parquet with "
+        "--partition)",
+    )
     parser.add_argument(
         "--outlet",
         action="append",
@@ -46,7 +59,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="only these columns, comma-separated or repeated (see docs/operations.md)",
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    parser.add_argument(
+        "--consumer",
+        metavar="NAME",
+        help="incremental pull: what was stored or changed since NAME's last successful pull "
+        "(its checkpoint advances once the output is complete)",
+    )
+    parser.add_argument(
+        "--changed-since",
+        metavar="TIMESTAMP",
+        help="one-off pull: articles stored or changed at or after this time (ISO 8601; "
+        "no offset = Asia/Ho_Chi_Minh; a date = local midnight)",
+    )
+    parser.add_argument(
+        "--partition",
+        metavar="KEYS",
+        help="write a hive-partitioned Parquet dataset into the -o directory, e.g. "
+        "outlet,month (pulls append new parts)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="file to write, dataset directory with --partition, or - for JSON Lines on stdout",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -68,52 +104,87 @@ def outlet_domains(names: list[str]) -> list[str]:
     return list(dict.fromkeys(domains))
 
 
+def _format(args: argparse.Namespace, output: Path | None) -> str:
+    if args.format:
+        return str(args.format)
+    if args.partition:
+        return "parquet"
+    if output is None:
+        return "jsonl"
+    fmt = SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise ValueError("give --format (no known suffix on the output file)")
+    return fmt
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Export the articles."""
     from tqdm import tqdm
 
     from crawler.discovery.window import parse_day
-    from crawler.export import ExportFilter, count_rows, export_articles
-    from crawler.export.schema import select_columns
+    from crawler.export import ExportConflict, ExportFilter, ExportRequest, run_export
+    from crawler.export.dataset import DatasetError, parse_partition
+    from crawler.export.source import parse_moment
+    from crawler.storage.changes import CutTimeout
     from crawler.storage.db import engine_from_settings
 
+    output = None if args.output == "-" else Path(args.output)
     try:
         flt = ExportFilter(
             outlets=outlet_domains(args.outlet),
             since=parse_day(args.since) if args.since else None,
             until=parse_day(args.until) if args.until else None,
             include_duplicates=args.include_duplicates,
+            changed_since=parse_moment(args.changed_since) if args.changed_since else None,
         )
-        fields = [f for raw in args.fields for f in raw.split(",")] or None
-        select_columns(fields, flt.include_duplicates)
+        request = ExportRequest(
+            fmt=_format(args, output),
+            output=output,
+            flt=flt,
+            fields=[f for raw in args.fields for f in raw.split(",")] or None,
+            consumer=args.consumer,
+            partition=parse_partition(args.partition) if args.partition else [],
+        )
+        request.validate()
     except ValueError as exc:
         print(f"crawler export: {exc}", file=sys.stderr)
         return 2
     engine = engine_from_settings(settings)
     try:
-        total = count_rows(engine, flt)
         with tqdm(
-            total=total,
             unit="article",
             file=sys.stderr,
-            disable=True if args.no_progress else None,
-            desc=f"export {args.format}",
+            disable=True if args.no_progress or output is None else None,
+            desc=f"export {request.fmt}",
         ) as bar:
-            result = export_articles(
-                engine, args.format, args.output, flt, fields, progress=bar.update
-            )
+
+            def on_total(total: int) -> None:
+                bar.reset(total=total)
+
+            result = run_export(engine, request, progress=bar.update, on_total=on_total)
+    except (DatasetError, ValueError) as exc:
+        print(f"crawler export: {exc}", file=sys.stderr)
+        return 2
+    except (ExportConflict, CutTimeout) as exc:
+        print(f"crawler export: {exc}", file=sys.stderr)
+        return 1
     finally:
         engine.dispose()
-    print(
-        f"crawler export: {result.rows} articles, {len(result.columns)} columns -> {result.path}",
-        file=sys.stderr,
-    )
+    where = "stdout" if result.path is None else str(result.path)
+    line = f"crawler export: {result.rows} articles, {len(result.columns)} columns -> {where}"
+    if result.parts:
+        line += f" ({result.parts} new part files)"
+    if result.consumer is not None and result.position is not None:
+        line += f"; consumer {result.consumer} at {result.position[1]}"
+    if result.recovered:
+        line += f"; finished {result.recovered} interrupted write(s) first"
+    print(line, file=sys.stderr)
     return 0
 
 
 COMMAND = Command(
     name="export",
-    help="export articles as JSON Lines, CSV or Parquet",
+    help="export articles (JSON Lines, CSV, Parquet, partitioned dataset; incremental pulls)",
     add_arguments=add_arguments,
     run=run,
 )

@@ -1,7 +1,8 @@
 """``crawler stats``: per-outlet numbers and extraction health.
 
 crawler stats            # a table, articles per day, the health verdicts
-crawler stats --json     # the same data as JSON
+crawler stats --json     # the same data as JSON, with "history": articles per month per
+                         # outlet, coverage gaps, health over time, storage and growth
 
 Exit status: 0 when every outlet looks healthy, 3 when any outlet is flagged as a probable
 template change (see :mod:`crawler.health` for the rule), so a scheduled job can alert.
@@ -26,13 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--days", type=int, default=28, help="days of articles-per-day counts (default 28)"
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="skip the whole-history numbers (months, coverage gaps, health over time, storage)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the stats; 3 when an outlet is flagged."""
     from crawler.health import EXIT_FLAGGED, format_text, health_from_settings
 
-    health = health_from_settings(settings, args.days)
+    health = health_from_settings(settings, args.days, history=not args.no_history)
     if args.json:
         print(json.dumps(health.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -3,7 +3,10 @@ writes them. ``docs/operations.md`` documents the same table for analysts.
 
 Columns, in order: ``id`` (the archive's article id), every field of
 :class:`crawler.items.Article`, then ``version``, ``first_seen``, ``last_seen``; with
-``--include-duplicates`` also ``duplicate_of``, ``near_duplicate_of`` and ``similarity``.
+``--include-duplicates`` also ``duplicate_of``, ``near_duplicate_of`` and ``similarity``;
+change-based exports (``--consumer``, ``--changed-since``) and partitioned datasets end with
+``change``, ``change_id`` and ``changed_at``. A partitioned dataset keeps its partition
+columns (``outlet``, ``month``) in the directory names, not in the files.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ _DOCS: dict[str, tuple[str, str]] = {
     "duplicate_of": ("int", "id of the article with the same body (exact duplicate)"),
     "near_duplicate_of": ("int", "id of the article this one nearly duplicates"),
     "similarity": ("float", "estimated Jaccard similarity to near_duplicate_of"),
+    "change": ("string", '"new" (first stored within the exported changes) or "update"'),
+    "change_id": ("int", "newest change-log id the row reflects (larger = newer state)"),
+    "changed_at": ("timestamp", "when that change was written to the archive"),
+    "month": ("string", "local month (Asia/Ho_Chi_Minh) of published_at, YYYY-MM"),
 }
 
 BASE_COLUMNS: tuple[str, ...] = ("id", *ARTICLE_FIELDS, "version", "first_seen", "last_seen")
@@ -57,14 +64,29 @@ BASE_COLUMNS: tuple[str, ...] = ("id", *ARTICLE_FIELDS, "version", "first_seen",
 DUPLICATE_COLUMNS: tuple[str, ...] = ("duplicate_of", "near_duplicate_of", "similarity")
 """Columns added by ``--include-duplicates``."""
 
+CHANGE_COLUMNS: tuple[str, ...] = ("change", "change_id", "changed_at")
+"""Columns of change-based exports and datasets: a consumer tells an update from a new story
+by ``change`` (and by ``version``), and keeps the row with the largest ``change_id`` per
+``id``."""
+
+PARTITION_KEYS: tuple[str, ...] = ("outlet", "month")
+"""Columns a dataset can be partitioned by (``--partition``)."""
+
 COLUMNS: dict[str, Column] = {
-    name: Column(name, *_DOCS[name]) for name in (*BASE_COLUMNS, *DUPLICATE_COLUMNS)
+    name: Column(name, *_DOCS[name])
+    for name in (*BASE_COLUMNS, *DUPLICATE_COLUMNS, *CHANGE_COLUMNS, "month")
 }
 
 
-def select_columns(fields: list[str] | None, include_duplicates: bool) -> list[Column]:
-    """The columns of an export, in the order asked; ValueError for an unknown field."""
+def select_columns(
+    fields: list[str] | None, include_duplicates: bool, changes: bool = False
+) -> list[Column]:
+    """The columns of an export, in the order asked; ValueError for an unknown field.
+
+    ``changes`` adds :data:`CHANGE_COLUMNS` (change-based exports and datasets)."""
     available = list(BASE_COLUMNS) + (list(DUPLICATE_COLUMNS) if include_duplicates else [])
+    if changes:
+        available += list(CHANGE_COLUMNS)
     if not fields:
         return [COLUMNS[n] for n in available]
     wanted = list(dict.fromkeys(f.strip() for f in fields if f.strip()))

@@ -4,7 +4,8 @@ Inline CSS and inline SVG charts only (no script, no external resource), so the 
 offline and can be mailed or archived. Per outlet: the table row of ``crawler stats``, the
 articles per day (bars by publication date, line by the day stored) and the extraction
 health of its recent runs (share of article pages without body, date or title, with the
-flag threshold).
+flag threshold). Then the whole history (:mod:`crawler.report.history`): articles per month,
+coverage gaps, extraction health per month with the template changes, storage and growth.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from crawler.health import LOCAL, threshold
+from crawler.report.history import CSS as HISTORY_CSS
+from crawler.report.history import render_history
 from crawler.report.svg import bar_chart, share_chart
 
 if TYPE_CHECKING:
@@ -95,6 +98,22 @@ HEADERS = (
 )
 
 
+def _consumers(health: ArchiveHealth) -> str:
+    """The export consumers (``crawler export --consumer``), when there are any."""
+    if not health.consumers:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c['name'])}</td><td>{c['pulls']}</td><td>{c['rows']}</td>"
+        f"<td>{_t(c['pulled_at'])}</td><td>{c['pending_changes']}</td></tr>"
+        for c in health.consumers
+    )
+    return (
+        '<h2>Export consumers</h2><table id="consumers"><thead><tr><th>consumer</th>'
+        "<th>pulls</th><th>rows</th><th>last pull</th><th>changes waiting</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def render_report(health: ArchiveHealth) -> str:
     """The HTML page."""
     day_labels = [d.isoformat() for d in health.days]
@@ -143,7 +162,7 @@ def render_report(health: ArchiveHealth) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Archive report {escape(_t(health.generated_at))}</title>
-<style>{CSS}</style></head>
+<style>{CSS}{HISTORY_CSS}</style></head>
 <body>
 <h1>News archive report</h1>
 <div class="meta">Generated {escape(_t(health.generated_at))} (Asia/Ho_Chi_Minh) ·
@@ -153,6 +172,7 @@ def render_report(health: ArchiveHealth) -> str:
 <h2>Outlets</h2>
 <div class="scroll">{table}</div>
 <p class="meta">Health rule: {escape(health.rule)}.</p>
+{_consumers(health)}
 <h2>Articles per day</h2>
 <p class="legend"><span style="background:#4a78b5"></span>by publication date
 <span style="background:#e08a1e"></span>by day stored</p>
@@ -161,5 +181,6 @@ def render_report(health: ArchiveHealth) -> str:
 <p class="meta">Share of each run's article pages that failed or lack a body, date or title;
 the dashed line is the flag threshold.</p>
 <div id="health">{"".join(runs)}</div>
+{render_history(health.history) if health.history is not None else ""}
 </body></html>
 """

@@ -88,15 +88,19 @@ def share_chart(
     title: str,
     limit: float | None,
     flagged: bool,
+    marks: Sequence[bool] | None = None,
+    css_class: str = "health",
 ) -> str:
-    """Share of bad pages per run (0-100 %), with the flag threshold as a dashed line."""
+    """Share of bad pages per run (0-100 %), with the flag threshold as a dashed line.
+
+    The last point is red when ``flagged``; with ``marks``, every marked point is."""
     plot_w = WIDTH - PAD_LEFT - 6
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     n = max(1, len(shares))
     step = plot_w / n
     y0 = PAD_TOP + plot_h
     parts = [
-        f'<svg class="chart health" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
+        f'<svg class="chart {css_class}" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
         f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
         f'<line class="axis" x1="{PAD_LEFT}" y1="{PAD_TOP}" x2="{PAD_LEFT}" y2="{y0}"/>'
@@ -116,13 +120,14 @@ def share_chart(
             continue
         x = PAD_LEFT + i * step + step / 2
         y = y0 - plot_h * share
-        points.append((x, y, share, labels[i] if i < len(labels) else ""))
+        marked = bool(marks[i]) if marks is not None and i < len(marks) else False
+        points.append((x, y, share, labels[i] if i < len(labels) else "", marked))
     if len(points) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _, _ in points)
         parts.append(f'<polyline class="share" points="{path}"/>')
-    for i, (x, y, share, label) in enumerate(points):
+    for i, (x, y, share, label, marked) in enumerate(points):
         last = i == len(points) - 1
-        cls = "point bad" if last and flagged else "point"
+        cls = "point bad" if (last and flagged) or marked else "point"
         parts.append(
             f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="{4 if last else 3}">'
             f"<title>{escape(label)}: {share:.0%}</title></circle>"

@@ -7,6 +7,8 @@
   :mod:`~crawler.storage.articles` and :mod:`~crawler.storage.bulk` (articles),
   :mod:`~crawler.storage.versions` (texts and their history) and
   :mod:`~crawler.storage.dedup_index` (exact and near-duplicate index);
+* :mod:`crawler.storage.changes` — the change log every article write adds to, and the
+  consumers' cursor over it; :mod:`crawler.storage.consumers` — their checkpoints;
 * :mod:`crawler.storage.stories` — one-row-per-story queries;
 * :mod:`crawler.storage.batches`, :mod:`~crawler.storage.writer`,
   :mod:`~crawler.storage.worker` — the background writer the pipelines hand items to;

@@ -10,6 +10,9 @@
 * **Refetch** — a changed content hash adds version ``n + 1``, copies the new text onto the
   article and sets ``modified_at`` (the page's own modification time, else the time the
   change was seen); an unchanged refetch only moves ``last_seen``.
+* **Change log** — a new article, a new version and a late duplicate mark each add a
+  ``changes`` row in the same transaction (:mod:`crawler.storage.changes`), what incremental
+  exports read.
 
 The set-oriented path for many new articles at once is :mod:`crawler.storage.bulk`.
 """
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, update
 
 from crawler.dedup import minhash
-from crawler.storage import dedup_index
+from crawler.storage import changes, dedup_index
 from crawler.storage.tables import ARTICLES, dialect_key, on_conflict_nothing
 from crawler.storage.versions import insert_versions, version_row
 
@@ -110,6 +113,7 @@ def mark_duplicate(conn: Connection, article_id: int, owner: int) -> None:
         .where(ARTICLES.c.id == article_id)
         .values(duplicate_of=owner, near_duplicate_of=None, near_similarity=None)
     )
+    changes.record(conn, [(article_id, "duplicate", None)])
 
 
 def store_one(
@@ -151,6 +155,7 @@ def _insert_new(
     if article_id is None:
         return None
     insert_versions(conn, [version_row(article_id, 1, p)])
+    changes.record(conn, [(article_id, "new", 1)])
     if p.bhash is not None and p.duplicate_of is None:
         claims = [{"hash": p.bhash, "article_id": article_id}]
         if not dedup_index.claim_bodies(conn, claims):  # another writer stored it first
@@ -180,6 +185,7 @@ def _refetch(conn: Connection, row: Any, p: Prepared, index: NearDupIndex) -> St
         return StoreResult(article_id=article_id, outcome="unchanged", version=row.version)
     version = int(row.version) + 1
     insert_versions(conn, [version_row(article_id, version, p)])
+    changes.record(conn, [(article_id, "version", version)])
     values = dict(p.fields)
     values["modified_at"] = p.fields["modified_at"] or p.seen_at
     conn.execute(

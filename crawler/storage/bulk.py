@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, update
 
 from crawler.dedup import minhash
-from crawler.storage import dedup_index
+from crawler.storage import changes, dedup_index
 from crawler.storage.articles import StoreResult, article_row, insert_statement, mark_duplicate
 from crawler.storage.tables import ARTICLES
 from crawler.storage.versions import insert_versions, version_row
@@ -84,6 +84,7 @@ def insert_new_articles(
             patches,
         )
     insert_versions(conn, versions)
+    changes.record_versions(conn, versions)
     lost_claims: set[int] = set()
     claimed = dedup_index.claim_bodies(conn, claims)
     for claim in claims:

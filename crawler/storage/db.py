@@ -98,8 +98,42 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "archive_read_only"
+"""Execution option of :func:`read_connection`: the transaction only reads."""
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY):
+        # A deferred transaction: one WAL snapshot and no write lock, so a long export or
+        # report never holds up the crawl's writer.
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+SQLITE_READ_CACHE_KIB = 8 * 1024
+"""Page cache of a :func:`read_connection` on SQLite: long scans gain nothing from the
+writer's 64 MiB (the OS caches the file), and the sorter's memory is bounded by it."""
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection whose transaction reads one consistent snapshot and takes no write lock:
+    SQLite ``BEGIN`` (deferred) instead of ``BEGIN IMMEDIATE``; PostgreSQL ``REPEATABLE READ,
+    READ ONLY``. Use it as a context manager.
+
+    On SQLite it also bounds the reader's memory whatever the archive's size: a smaller page
+    cache, and sorts (an export's ``ORDER BY``) that spill to a temporary file instead of
+    memory. The connection keeps these settings in the pool (a reader's engine reads)."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    # On the driver's connection, before SQLAlchemy begins a transaction: SQLite refuses to
+    # change the temporary storage inside one.
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
+    raw.execute("PRAGMA temp_store=FILE")
+    return conn.execution_options(**{READ_ONLY: True})
 
 
 def postgres_connect_args(timeout: float) -> dict[str, Any]:

@@ -19,6 +19,10 @@ Tables
 ``near_dup_buckets``     LSH bucket key → article (the persistent near-dup index).
 ``url_ledger``           every URL the crawls discovered and what became of it (the frontier's
                          memory: pending, fetched, stored, failed, gone).
+``changes``              the change log: one row per article write an export consumer must
+                         see (new article, new version, duplicate mark), written in the same
+                         transaction as the write itself.
+``export_consumers``     each incremental-export consumer's checkpoint in the change log.
 """
 
 from __future__ import annotations
@@ -262,3 +266,52 @@ class LedgerUrl(Base):
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last stored (or seen)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))  # last run on it
+class Change(Base):
+    """One write to an article that an incremental export must carry: the change log.
+
+    Written in the same transaction as the write itself (:mod:`crawler.storage.changes`), so
+    a change is visible exactly when the article state it describes is. ``kind`` is "new"
+    (article first stored, version 1, with its dedup verdict), "version" (a new text or
+    metadata version, re-extractions included) or "duplicate" (the article was marked an
+    exact duplicate after it was inserted).
+
+    ``id`` grows with every change (``AUTOINCREMENT`` on SQLite: ids are never reused) and is
+    the consumers' cursor. On PostgreSQL a smaller id can commit after a larger one; a pull
+    therefore reads up to a *cut* taken under an advisory lock that every change-logging
+    transaction holds shared until it ends (see :mod:`crawler.storage.changes`).
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "new", "version", "duplicate"
+    version: Mapped[int | None] = mapped_column(Integer)  # article version it produced
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # wall clock
+
+
+class ExportConsumer(Base):
+    """An incremental-export consumer (``crawler export --consumer NAME``) and its checkpoint.
+
+    ``position`` is where its next pull starts in the change log: the last change id it
+    consumed (the cut of its last pull). It is only advanced after a pull's output is
+    complete. ``filters`` are the filters the consumer was
+    created with (a pull with other filters is refused: the checkpoint covers what they
+    selected).
+    """
+
+    __tablename__ = "export_consumers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    last_change_id: Mapped[int | None] = mapped_column(BigInteger)  # newest change exported
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pulled_at: Mapped[datetime] = mapped_column(UTCDateTime)  # last successful pull
+    pulls: Mapped[int] = mapped_column(Integer)  # successful pulls so far
+    rows: Mapped[int] = mapped_column(BigInteger)  # rows exported so far

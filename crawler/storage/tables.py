@@ -28,6 +28,8 @@ BODY_HASHES: Table = models.BodyHash.__table__  # type: ignore[assignment]
 SIGNATURES: Table = models.NearDupSignature.__table__  # type: ignore[assignment]
 BUCKETS: Table = models.NearDupBucket.__table__  # type: ignore[assignment]
 LEDGER: Table = models.LedgerUrl.__table__  # type: ignore[assignment]
+CHANGES: Table = models.Change.__table__  # type: ignore[assignment]
+CONSUMERS: Table = models.ExportConsumer.__table__  # type: ignore[assignment]
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Zone assumed for a time an item gives without an offset (the outlets' local time)."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import subprocess
 import sys
+import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from crawler.storage import models
 
@@ -18,9 +22,64 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crawl"))
 from crawl_testing import FAST, ROOT, crawler_env, run_crawl
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy import Engine
 
 __all__ = ["FAST", "ROOT", "crawler_env", "run_crawl"]
+
+PG_URL = os.environ.get(
+    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+)  # fmt: skip
+"""Headless Chromium, offline: nothing but the page itself is loaded."""
+
+
+@contextmanager
+def database(backend: str, data_dir: Path) -> Iterator[str]:
+    """A fresh database of the backend: a SQLite file in ``data_dir``, or a new PostgreSQL
+    schema (through ``search_path`` in the URL, so subprocesses reach it) dropped after."""
+    if backend == "sqlite":
+        yield f"sqlite:///{data_dir / 'archive.sqlite3'}"
+        return
+    admin = create_engine(PG_URL)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium (which must be installed) with a throw-away profile."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary, "chromium must be installed (apt-get install -y chromium)"
+    return subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+
+
+def render_dom(report: Path, profile: Path) -> str:
+    """The DOM of an HTML file as headless Chromium builds it."""
+    dumped = chromium(profile, "--dump-dom", report.as_uri())
+    assert dumped.returncode == 0 and "</html>" in dumped.stdout, dumped.stderr[-2000:]
+    return dumped.stdout
+
+
+def screenshot(report: Path, shot: Path, profile: Path, size: str = "1400,1800") -> None:
+    """A PNG of the page rendered by headless Chromium."""
+    chromium(profile, f"--window-size={size}", f"--screenshot={shot}", report.as_uri())
+
 
 BROKEN_PROFILES = Path(__file__).resolve().parent / "sitecustomize_broken"
 """PYTHONPATH entry whose sitecustomize.py swaps in deliberately wrong outlet profiles."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +26,10 @@ from ops_testing import (
     read_csv,
     read_jsonl,
     read_parquet,
+    render_dom,
     run_cli,
     run_crawl,
+    screenshot,
 )
 from sqlalchemy import create_engine, select, text
 
@@ -235,24 +236,12 @@ def test_stats_flags_the_template_change(scenario: Scenario) -> None:
 
 
 def test_report_renders_in_headless_chromium(scenario: Scenario, tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium must be installed (apt-get install -y chromium)"
     report = tmp_path / "report.html"
     done = run_cli(scenario.data_dir, "report", "-o", str(report))
     assert done.returncode == 0, done.stderr
     html = report.read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://', "")
-    flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-    ]  # fmt: skip
-    dumped = subprocess.run(
-        [chromium, *flags, "--dump-dom", report.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False,
-    )  # fmt: skip
-    dom = dumped.stdout
-    assert dumped.returncode == 0 and "</html>" in dom, dumped.stderr[-2000:]
+    dom = render_dom(report, tmp_path / "profile")
     for name in OUTLETS:
         assert '<tr class="outlet' in dom and f'data-outlet="{name}"' in dom
     assert dom.count('<svg class="chart per-day"') >= len(OUTLETS)
@@ -260,10 +249,7 @@ def test_report_renders_in_headless_chromium(scenario: Scenario, tmp_path: Path)
     assert dom.count('class="bar"') >= 28 * len(OUTLETS)
     assert 'class="outlet flagged" data-outlet="baohatinh"' in dom
     shot = tmp_path / "report.png"
-    subprocess.run(
-        [chromium, *flags, "--window-size=1400,1800", f"--screenshot={shot}", report.as_uri()],
-        capture_output=True, timeout=90, check=False,
-    )  # fmt: skip
+    screenshot(report, shot, tmp_path / "profile")
     assert shot.exists() and shot.stat().st_size > 10_000
     if os.environ.get("OPS_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["OPS_KEEP_SCREENSHOT"])

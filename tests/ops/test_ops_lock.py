@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import uuid
 from typing import TYPE_CHECKING
 
 import pytest
-from ops_testing import ROOT, crawler_env
-from sqlalchemy import create_engine, text
+from ops_testing import ROOT, crawler_env, database
 
 from crawler.lock import EX_TEMPFAIL, DatabaseLock, LockHeldError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-PG_URL = os.environ.get(
-    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 HOLDER = """
 import sys, time
@@ -35,19 +28,8 @@ time.sleep(120)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-        return
-    admin = create_engine(PG_URL)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 def _hold(url: str) -> subprocess.Popen[str]:

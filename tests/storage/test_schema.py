@@ -32,6 +32,8 @@ TABLES = {
     "near_dup_signatures",
     "near_dup_buckets",
     "url_ledger",
+    "changes",
+    "export_consumers",
     "alembic_version",
 }
 

@@ -5,8 +5,8 @@ A re-fetch whose payload has the digest of the URL's previous capture is archive
 (:mod:`crawler.archive.revisits`). Existing rows keep NULL: their first re-fetch is stored in
 full.
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-revision: str = "0006"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
