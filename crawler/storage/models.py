@@ -266,6 +266,8 @@ class LedgerUrl(Base):
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last stored (or seen)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))  # last run on it
+
+
 class Change(Base):
     """One write to an article that an incremental export must carry: the change log.
 
