@@ -63,11 +63,14 @@ def _distributions(modules: set[str]) -> dict[str, set[str]]:
 def test_every_imported_distribution_is_declared_with_a_lower_bound() -> None:
     runtime = _declared()
     dev = _declared("dev")
+    analysis = _declared("analysis")
     imported = _distributions(_imported_modules())
-    # datasketch is imported lazily by a development check (crawler.dedup.minhash), dev only.
-    missing = {d for d in imported if d not in runtime and d not in dev}
+    # datasketch is imported lazily by a development check (crawler.dedup.minhash), dev only;
+    # duckdb lazily by crawler.corpus's to_duckdb(), the optional "analysis" extra.
+    missing = {d for d in imported if d not in runtime and d not in dev and d not in analysis}
     assert not missing, f"imported but not declared: {sorted(missing)}"
-    assert set(imported) - set(runtime) <= {"datasketch"}
+    assert set(imported) - set(runtime) <= {"datasketch", *analysis}
+    assert set(analysis) == {"duckdb"}
     for name, bound in runtime.items():
         assert bound, f"{name} has no lower bound"
 

@@ -118,9 +118,15 @@ def iter_index(index: str | os.PathLike[str]) -> Iterator[CdxjEntry]:
 
 
 def lookup(index: str | os.PathLike[str], url: str) -> list[CdxjEntry]:
-    """The captures of ``url`` in the index, oldest first."""
+    """The captures of ``url`` in the index, oldest first.
+
+    WARC dates are to the second, so two captures of one second (a 500 and its retry) are
+    ordered as they were written: by file, then offset."""
     key = url_key(url)
-    return [e for e in iter_index(index) if e.urlkey == key and e.url == url]
+    found = [e for e in iter_index(index) if e.urlkey == key and e.url == url]
+    return sorted(
+        found, key=lambda e: (e.timestamp, e.fields.get("filename", ""), e.location.offset)
+    )
 
 
 def replay(
