@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from asyncio import sleep
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from crawler.background import run_in_thread
+from crawler.background import BackgroundTimeout, run_in_thread
 from crawler.config import database_url
 from crawler.storage import ledger
 from crawler.storage import writer as storage_writer
+from crawler.storage.batches import is_outage
 from crawler.storage.db import engine_from_settings
 from crawler.storage.records import Deferred, Discovered, FetchFailure, Visited
 from crawler.storage.tables import OUTLETS, RUNS, utcnow
@@ -75,11 +78,25 @@ class Frontier:
     # --- reads (in a thread) -----------------------------------------------------------------
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in a daemon thread, given up after twice ``ARCHIVE_DB_TIMEOUT``
-        (:class:`crawler.background.BackgroundTimeout`): a silent database never hangs the
-        crawl, nor its shutdown."""
-        timeout = 2 * self.crawler.settings.getfloat("ARCHIVE_DB_TIMEOUT", 30.0)
-        return await run_in_thread(function, *args, timeout=timeout)
+        """``function(*args)`` in a daemon thread (a silent database never hangs the crawl,
+        nor its shutdown). A lost database is waited for as the storage writer does, up to
+        ``ARCHIVE_DB_OUTAGE_MAX``: each try is given up after twice ``ARCHIVE_DB_TIMEOUT``
+        (:class:`crawler.background.BackgroundTimeout`), then tried again after a pause."""
+        settings = self.crawler.settings
+        timeout = 2 * settings.getfloat("ARCHIVE_DB_TIMEOUT", 30.0)
+        deadline = time.monotonic() + settings.getfloat("ARCHIVE_DB_OUTAGE_MAX", 300.0)
+        pause = 0.5
+        while True:
+            try:
+                return await run_in_thread(function, *args, timeout=timeout)
+            except Exception as exc:
+                if not (is_outage(exc) or isinstance(exc, BackgroundTimeout)):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise
+                logger.warning("the database is not answering (%s); trying again", exc)
+                await sleep(pause)
+                pause = min(10.0, pause * 2)
 
     def lookup_now(self, urls: Iterable[str]) -> dict[str, LedgerEntry]:
         """What the ledger knows of ``urls`` (blocking)."""

@@ -343,7 +343,8 @@ class OutletSpider(Spider):
         stats = self.crawler.stats
         discovered: list[Discovered] = []
         requests: list[Request] = []
-        for url, lastmod, published in articles:
+        for url, raw_lastmod, raw_published in articles:
+            lastmod, published = self._plausible(raw_lastmod), self._plausible(raw_published)
             entry = known.get(url)
             if entry is None or lastmod is not None or published is not None:
                 discovered.append(
@@ -370,6 +371,13 @@ class OutletSpider(Spider):
             requests.append(self._article_request(url, refetch=entry is not None))
         self.frontier.discovered(discovered)
         return requests
+
+    def _plausible(self, when: datetime | None) -> datetime | None:
+        """A source's date, or None when it cannot be true (see :func:`plausible`)."""
+        if when is None or plausible(when, datetime.now(UTC)):
+            return when
+        self.crawler.stats.inc_value("archive/dates_discarded")
+        return None
 
     def _article_url(self, raw: str) -> str | None:
         """The canonical URL of an article link, or None for anything else."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, and_, bindparam, case, func, null, or_, select, update
 
-from crawler.storage.tables import LEDGER, insert_for
+from crawler.storage.tables import LEDGER, insert_for, storable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -101,8 +101,8 @@ def _row(
         "found_on": getattr(entry, "found_on", None),
         "first_seen": now,
         "last_seen": now,
-        "lastmod": entry.lastmod,
-        "published_hint": getattr(entry, "published_hint", None),
+        "lastmod": storable(entry.lastmod),
+        "published_hint": storable(getattr(entry, "published_hint", None)),
         "attempts": 0,
         "run_id": run_id,
     }
@@ -228,7 +228,7 @@ def mark_stored(
             "first_seen": now,
             "last_seen": now,
             "lastmod": None,
-            "published_hint": published,
+            "published_hint": storable(published),
             "attempts": 0,
             "stored_at": now,
             "article_id": article_id,
@@ -316,7 +316,7 @@ def mark_deferred(
 ) -> None:
     """Fetched but not stored on purpose: ``pending`` again, with the page's own date."""
     params = [
-        {"u": d.url, "why": d.reason[:2000], "hint": d.published_hint, "run": run_id}
+        {"u": d.url, "why": d.reason[:2000], "hint": storable(d.published_hint), "run": run_id}
         for d in deferred
     ]
     if params:

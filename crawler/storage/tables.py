@@ -54,11 +54,19 @@ def parse_time(value: str | datetime | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VIETNAM)
+    return storable(parsed)
+
+
+def storable(value: datetime | None) -> datetime | None:
+    """``value`` if it can be stored (in UTC), else None: 9999-12-31T23:59:59-05:00 has no
+    UTC time, and a hostile page or sitemap may well print it."""
+    if value is None:
+        return None
     try:
-        parsed.astimezone(UTC)  # stored in UTC: 9999-12-31T23:59:59-05:00 has no UTC time
+        value.astimezone(UTC)
     except OverflowError:
         return None
-    return parsed
+    return value
 
 
 def dialect_key(conn: Connection) -> tuple[str, str]:

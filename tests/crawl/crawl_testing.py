@@ -48,17 +48,24 @@ def crawler_env(data_dir: Path, mirrors_json: str, **extra: str) -> dict[str, st
     return env
 
 
-def crawl_command(*args: str) -> list[str]:
-    """The ``crawler`` command line (run with this interpreter)."""
-    return [sys.executable, "-m", "crawler.cli", *FAST, "crawl", *args]
+def crawl_command(*args: str, settings: dict[str, str] | None = None) -> list[str]:
+    """The ``crawler`` command line (run with this interpreter), with ``-s`` settings."""
+    extra = [arg for key, value in (settings or {}).items() for arg in ("-s", f"{key}={value}")]
+    return [sys.executable, "-m", "crawler.cli", *FAST, *extra, "crawl", *args]
 
 
 def run_crawl(
-    data_dir: Path, mirrors_json: str, *args: str, timeout: float = 240, **env: str
+    data_dir: Path,
+    mirrors_json: str,
+    *args: str,
+    timeout: float = 240,
+    settings: dict[str, str] | None = None,
+    **env: str,
 ) -> CrawlResult:
-    """Run ``crawler crawl ARGS`` to completion."""
+    """Run ``crawler crawl ARGS`` to completion (``settings`` as ``-s``, ``env`` added to the
+    environment)."""
     completed = subprocess.run(
-        crawl_command(*args),
+        crawl_command(*args, settings=settings),
         env=crawler_env(data_dir, mirrors_json, **env),
         capture_output=True,
         text=True,
