@@ -92,7 +92,8 @@ class Frontier:
             except Exception as exc:
                 if not (is_outage(exc) or isinstance(exc, BackgroundTimeout)):
                     raise
-                if time.monotonic() + pause > deadline:
+                # Stopping (Ctrl-C, storage failed): no more waiting for the database.
+                if time.monotonic() + pause > deadline or not self.crawler.crawling:
                     raise
                 logger.warning("the database is not answering (%s); trying again", exc)
                 await sleep(pause)

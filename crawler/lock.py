@@ -27,6 +27,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +53,9 @@ EX_TEMPFAIL = 75
 """Exit status of a crawl refused because another one holds the lock (sysexits.h)."""
 
 APP_PREFIX = "crawler-lock"
+
+RELEASE_WAIT = 5.0
+"""Seconds :meth:`DatabaseLock.release` waits for PostgreSQL to confirm the unlock."""
 
 
 class LockHeldError(RuntimeError):
@@ -121,15 +125,26 @@ class DatabaseLock:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-            with contextlib.suppress(Exception):
-                self._conn.close()
+        if self._conn is not None or self._engine is not None:
+            # In a daemon thread, waited for a few seconds only: over a connection that went
+            # silent the unlock would never return (the session, and the lock with it, ends
+            # when the server notices the connection is gone).
+            worker = threading.Thread(target=self._end_session, daemon=True)
+            worker.start()
+            worker.join(RELEASE_WAIT)
             self._conn = None
-        if self._engine is not None:
-            self._engine.dispose()
             self._engine = None
+
+    def _end_session(self) -> None:
+        conn, engine = self._conn, self._engine
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            with contextlib.suppress(Exception):
+                conn.close()
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                engine.dispose()
 
     def __enter__(self) -> DatabaseLock:
         self.acquire()
@@ -186,6 +201,11 @@ class DatabaseLock:
             if not got:
                 holder = _pg_holder(conn, key)
                 if holder is not None and _dead_here(holder):
+                    print(
+                        f"crawl lock on {self.target} held by pid {holder.get('pid')}, which "
+                        "no longer runs: ending its session and taking the lock over",
+                        file=sys.stderr,
+                    )
                     conn.execute(
                         text("SELECT pg_terminate_backend(:p)"), {"p": holder["backend_pid"]}
                     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
@@ -64,14 +65,17 @@ class StorePipeline:
             return item
         writer = self.writer
         assert writer is not None, "open_spider() was not called"
-        while writer.full() and writer.fatal is None:
+        # Wait while the writer is behind, but never past a stop (Ctrl-C, storage failed):
+        # the crawl's shutdown waits for this very item, and only then abandons the writer.
+        while writer.full() and writer.fatal is None and self.crawler.crawling:
             await maybe_deferred_to_future(self._room(writer))
         writer.submit("article" if isinstance(item, Article) else "failure", item)
         return item
 
     @staticmethod
     def _room(writer: storage_writer.StorageWriter) -> Deferred[None]:
-        """A Deferred fired on the reactor once the writer's backlog is below its limit."""
+        """A Deferred fired on the reactor once the writer's backlog is below its limit, or
+        after a second (so the caller looks again at whether the crawl is stopping)."""
         waiter: Deferred[None] = Deferred()
 
         def wake() -> None:  # called in the writer thread
@@ -80,6 +84,7 @@ class StorePipeline:
             reactor.callFromThread(_fire, waiter)
 
         writer.add_room_listener(wake)
+        call_later(1.0, _fire, waiter)
         return waiter
 
     async def close_spider(self) -> None:

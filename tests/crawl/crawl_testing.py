@@ -43,8 +43,8 @@ class CrawlResult:
 def crawler_env(data_dir: Path, mirrors_json: str, **extra: str) -> dict[str, str]:
     """Environment of a crawl subprocess: its data dir and the mirrors."""
     env = dict(os.environ)
+    env.pop("ARCHIVE_DATABASE_URL", None)  # SQLite in the data dir unless the test says
     env.update(ARCHIVE_DATA_DIR=str(data_dir), ARCHIVE_MIRRORS=mirrors_json, **extra)
-    env.pop("ARCHIVE_DATABASE_URL", None)
     return env
 
 
