@@ -27,7 +27,7 @@ from crawler.crawlstate import CrawlState, open_state
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day, parse_lastmod
-from crawler.extraction import PageParseError, extract
+from crawler.extraction import extract_page
 from crawler.extraction.dates import parse_any, parse_visible
 from crawler.storage.records import ExtractionFailure
 from crawler.urls import canonicalize
@@ -345,17 +345,20 @@ class OutletSpider(SitemapSpider):
     # --- articles --------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        """Extract the article; a page that fails is yielded as a failure, never dropped."""
+        """Extract the article; a page that fails or is not an article (soft 404, video,
+        listing...) is yielded as a failure with the reason, never dropped."""
         assert self.window is not None
-        try:
-            article = extract(response.body, response.url)
-        except (PageParseError, ValueError) as exc:
-            yield ExtractionFailure(url=response.url, error=f"{type(exc).__name__}: {exc}")
+        outcome = extract_page(
+            response.body,
+            response.url,
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
+            learned=getattr(self, "learned_boilerplate", None),
+        )
+        if outcome.article is None:
+            failure = outcome.failure or "no article"
+            yield ExtractionFailure(url=response.url, error=failure, status=response.status)
             return
-        if not article.body or not article.title:
-            missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
-            yield ExtractionFailure(url=response.url, error=f"no {missing} found")
-            return
+        article = outcome.article
         published = parse_any(article.published_at)
         when = published.value if published else None
         # An old story enters an incremental crawl only when its sitemap lastmod moved.

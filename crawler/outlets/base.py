@@ -66,6 +66,11 @@ class CmsTemplate:
     stop_markers: tuple[str, ...] = ()
     """Paragraph texts (lower-case prefixes) at which the body ends, e.g. "đọc thêm"."""
 
+    signature: Selectors = ()
+    """Markup only this CMS produces. A page of an outlet without a profile that matches one
+    of these (and whose body selector finds text) is read with this template: outlets share
+    vendor CMSes, so one template covers papers nobody wrote a profile for."""
+
 
 @dataclass(frozen=True)
 class OutletProfile:

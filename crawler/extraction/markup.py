@@ -1,0 +1,42 @@
+"""Author credits in markup any CMS may use (for pages whose template names none)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler.extraction.dom import compiled, text_of
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    from crawler.extraction.metadata import PageMetadata
+
+AUTHOR_MARKUP: tuple[str, ...] = (
+    "[itemprop=author] [itemprop=name]",
+    "[itemprop=author]",
+    "a[rel=author]",
+    ".author-name",
+    ".author .name",
+    ".article-author",
+    ".byline",
+    ".author",
+)
+"""Author markup, most specific first; the first selector that matches is used."""
+
+_MAX_CREDIT = 80
+
+
+def author_markup(root: HtmlElement) -> list[str]:
+    """Texts of the first author markup found (short ones only: a credit, not a bio)."""
+    for selector in AUTHOR_MARKUP:
+        texts = [text_of(e) for e in compiled(selector)(root)]
+        texts = [t for t in texts if t and len(t) <= _MAX_CREDIT]
+        if texts:
+            return list(dict.fromkeys(texts))
+    return []
+
+
+def meta_authors(meta: PageMetadata) -> list[str]:
+    """``<meta name=author>`` / ``article:author`` values that are names, not profile URLs."""
+    values = [*meta.all("author"), *meta.all("article:author"), *meta.all("dc.creator")]
+    return [v for v in values if "://" not in v]

@@ -1,0 +1,244 @@
+"""Not every 200 is an article: soft 404s, video, podcast, e-magazine, gallery, listing pages.
+
+A crawler reaches such pages through URLs that look like articles (a removed story that
+answers 200 "Bài viết không tồn tại", a video filed under an article-shaped URL, a category
+page). Storing them as articles pollutes the archive, so :func:`classify` looks at the page
+and at what the extractor made of it, and names the kind with a reason. Each rule needs the
+page to *say* what it is (its own words, its type metadata, its URL section, its media
+player) **and** the extracted text to be thin, so a real article that embeds a video or
+links to a podcast stays an article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from crawler.extraction.dom import compiled, text_of
+from crawler.extraction.text import fold
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    from crawler.extraction.metadata import PageMetadata
+    from crawler.extraction.structure import LinkJudge
+    from crawler.items import Article
+
+NOT_FOUND = re.compile(
+    r"không\s+tìm\s+thấy\s+(?:trang|bài|nội\s+dung|đường\s+dẫn|tin)"
+    r"|(?:trang|bài\s+viết|bài|tin|nội\s+dung|đường\s+dẫn|liên\s+kết)\s+(?:này\s+)?"
+    r"(?:bạn\s+(?:tìm|truy\s+cập|yêu\s+cầu)\s+)?(?:không\s+tồn\s+tại|đã\s+bị\s+(?:xóa|xoá|gỡ))"
+    r"|không\s+tồn\s+tại\s+hoặc\s+đã\s+bị"
+    r"|(?:lỗi|error|mã)\s*404|\b404\s*(?:[-:|–]\s*)?(?:error|not\s+found|page)|^\s*404\s*$"
+    r"|page\s+not\s+found|\bnot\s+found\b|no\s+longer\s+available|nội\s+dung\s+đã\s+bị\s+gỡ",
+    re.IGNORECASE,
+)
+"""What "this page does not exist" pages say."""
+
+SECTION_KINDS: dict[str, str] = {
+    "video": "video",
+    "videos": "video",
+    "clip": "video",
+    "truyen-hinh": "video",
+    "tv": "video",
+    "podcast": "podcast",
+    "podcasts": "podcast",
+    "audio": "podcast",
+    "radio": "podcast",
+    "phat-thanh": "podcast",
+    "emagazine": "emagazine",
+    "e-magazine": "emagazine",
+    "magazine": "emagazine",
+    "longform": "emagazine",
+    "anh": "gallery",
+    "photo": "gallery",
+    "photos": "gallery",
+    "gallery": "gallery",
+    "multimedia": "gallery",
+}
+"""First URL path segments naming a kind of page that is not a text article."""
+
+_MEDIA_TYPES: dict[str, str] = {
+    "videoobject": "video",
+    "audioobject": "podcast",
+    "podcastepisode": "podcast",
+    "imagegallery": "gallery",
+    "collectionpage": "listing",
+    "itemlist": "listing",
+    "searchresultspage": "listing",
+}
+_ARTICLE_TYPES = ("article", "newsarticle", "reportagenews", "blogposting")
+
+THIN_TEXT = 600
+"""Characters of extracted text (sapo + body) below which a page "says little"."""
+
+SOFT404_TEXT = 400
+"""A not-found message with more text than this around it is an article about a 404."""
+
+LISTING_LINKS = 12
+"""Same-outlet article links a listing page holds at least."""
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What the page shows about its kind, read before extraction prunes the tree."""
+
+    video_player: bool
+    """A ``<video>`` element or a video player widget."""
+
+    audio_player: bool
+    """An ``<audio>`` element or an audio player widget."""
+
+    layout_classes: str
+    """The ``class`` attributes of ``<html>`` and ``<body>``, lower-case."""
+
+    article_links: int | None
+    """Distinct links to the outlet's articles; only counted (not None) on pages whose
+    metadata does not say they are an article."""
+
+
+def read_signals(root: HtmlElement, meta: PageMetadata, judge: LinkJudge) -> PageSignals:
+    """The page's kind signals (call before anything prunes the tree)."""
+    return PageSignals(
+        video_player=_has_player(root, "video"),
+        audio_player=_has_player(root, "audio"),
+        layout_classes=" ".join(
+            str(e.get("class") or "") for e in (root, *root.iter("body"))
+        ).lower(),
+        article_links=None if says_article(meta) else _article_links(root, judge),
+    )
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """What a page is, and why."""
+
+    kind: str
+    """``"article"``, ``"soft404"``, ``"video"``, ``"podcast"``, ``"emagazine"``,
+    ``"gallery"``, ``"listing"`` or ``"empty"`` (no title or no text at all)."""
+
+    reason: str
+    """The evidence, in words (stored as the failed page's error)."""
+
+    @property
+    def is_article(self) -> bool:
+        """Whether the page is an article to store."""
+        return self.kind == "article"
+
+
+ARTICLE = PageKind("article", "")
+
+
+def _section_kind(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
+    for segment in segments[:2]:
+        if segment in SECTION_KINDS:
+            return SECTION_KINDS[segment]
+    return None
+
+
+def _declared_kind(meta: PageMetadata) -> str | None:
+    og_type = (meta.first("og:type") or "").lower()
+    if og_type.startswith("video"):
+        return "video"
+    if og_type.startswith(("music", "audio")):
+        return "podcast"
+    types = meta.jsonld.get("@type", [])
+    type_list = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
+    if any(t in _ARTICLE_TYPES for t in type_list):
+        return None
+    for declared in type_list:
+        if declared in _MEDIA_TYPES:
+            return _MEDIA_TYPES[declared]
+    return None
+
+
+def _has_player(root: HtmlElement, tag: str) -> bool:
+    return bool(compiled(f"{tag}, [class*={tag}-player], [class*={tag}player]")(root))
+
+
+def _article_links(root: HtmlElement, judge: LinkJudge) -> int:
+    targets = {
+        str(a.get("href") or "").strip()
+        for a in root.iter("a")
+        if judge.kind(str(a.get("href") or "")) == "article"
+    }
+    return len(targets)
+
+
+def classify(
+    article: Article, root: HtmlElement, meta: PageMetadata, signals: PageSignals
+) -> PageKind:
+    """The kind of page (see the module docstring)."""
+    text = "\n".join(p for p in (article.sapo, article.body) if p)
+    size = len(text)
+    headings = [
+        fold(t)
+        for t in (
+            article.title,
+            meta.title_tag,
+            meta.first("og:title"),
+            *(text_of(e) for e in root.iter("h1")),
+        )
+        if t
+    ]
+    said = next((h for h in headings if NOT_FOUND.search(h)), None)
+    if said is not None and size < SOFT404_TEXT * 3:
+        return PageKind("soft404", f"the page says it does not exist ({said[:80]!r})")
+    if size < SOFT404_TEXT and NOT_FOUND.search(text):
+        return PageKind("soft404", f"its only text says the page does not exist ({text[:80]!r})")
+
+    section = _section_kind(article.url)
+    declared = _declared_kind(meta)
+    if section == "emagazine":
+        return PageKind("emagazine", "the URL is in the e-magazine section")
+    if "emagazine" in signals.layout_classes or "e-magazine" in signals.layout_classes:
+        return PageKind("emagazine", "the page is laid out as an e-magazine")
+    for kind in ("video", "podcast", "gallery"):
+        evidence = [
+            why
+            for why, present in (
+                ("its URL section", section == kind),
+                ("its type metadata", declared == kind),
+                ("a video player", kind == "video" and signals.video_player),
+                ("an audio player", kind == "podcast" and signals.audio_player),
+            )
+            if present
+        ]
+        strong = section == kind or declared == kind
+        if strong and size < THIN_TEXT:
+            why = ", ".join(evidence)
+            return PageKind(kind, f"a {kind} page ({why}), {size} characters of text")
+    if declared == "listing" and size < THIN_TEXT * 3:
+        return PageKind("listing", "its metadata says it is a collection page")
+    links = signals.article_links
+    thin = size < THIN_TEXT * 3
+    if links is not None and thin and links >= LISTING_LINKS and _mostly_headlines(text):
+        return PageKind(
+            "listing", f"{links} links to articles, no article metadata, text of headlines"
+        )
+    if not article.title or not article.body:
+        missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
+        return PageKind("empty", f"no {missing} found")
+    return ARTICLE
+
+
+def says_article(meta: PageMetadata) -> bool:
+    """Whether the page's metadata declares it an article (og:type, JSON-LD, published time)."""
+    og_type = (meta.first("og:type") or "").lower()
+    if og_type == "article":
+        return True
+    types = meta.jsonld.get("@type", [])
+    type_list = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
+    return any(t in _ARTICLE_TYPES for t in type_list) or bool(meta.first("article:published_time"))
+
+
+def _mostly_headlines(text: str) -> bool:
+    """Whether a text is short lines (headlines, teasers) rather than paragraphs."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return True
+    long_lines = sum(1 for line in lines if len(line) > 200)
+    return long_lines <= max(1, len(lines) // 5)

@@ -1,0 +1,340 @@
+"""Boilerplate inside an article body found by its structure, not by its class names.
+
+Outlets change class names with every redesign, and outlets on the same CMS configure
+different boxes; what does not change is what a box *is*. Applied to the body element before
+it is read, in this order (each removal is recorded with its rule for ``--explain``):
+
+1. **Never text**: ``script``, ``style``, ``noscript``, ``template``, forms and embeds, and
+   elements hidden with ``hidden`` / ``display:none`` / ``visibility:hidden``.
+2. **Template pruning**: the profile's selectors (ads, share bars, known related boxes).
+3. **Ad slots** by id/class *shape* (``adsWeb_*``, ``adsMobile_*``, ``sdaWeb_*``, ``qc-*``,
+   ``banner``...) when they hold little text: ids differ by layout, their shape does not.
+4. **Labelled boxes**: a container whose first words are a related-news label ("Dòng sự
+   kiện", "Tin liên quan", "Đọc thêm", "Xem thêm", "Tin cùng chuyên mục" ...), or a paragraph
+   that is such a label followed by links.
+5. **Link-dense blocks**: a container whose text is mostly links, at least one of them to
+   another page of the same outlet (related-news lists, topic boxes), and a paragraph that is
+   nothing but a link to the same outlet (an inline "related" link between paragraphs).
+
+A block that holds most of the body's text is never removed by 4 or 5: a rule that would
+empty the article is wrong about it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from crawler.extraction.blocks import prune, read_body
+from crawler.extraction.boilerplate import is_stop_heading
+from crawler.extraction.dom import remove, text_of
+from crawler.extraction.text import fold
+from crawler.urls import fold_host
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lxml.html import HtmlElement
+
+NEVER_TEXT: tuple[str, ...] = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "form",
+    "button",
+    "select",
+    "textarea",
+    "svg",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "ins.adsbygoogle",
+)
+"""Elements whose text is never article text."""
+
+_SILENT = frozenset({"script", "style", "noscript", "template"})  # never worth reporting
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_AD_TOKEN = re.compile(
+    r"^(?:ads?|adv|sda|qc|dfp|gpt)(?:web|mobile|[-_\d]|$)|^advert|^banner|^quang-?cao|^adsbygoogle",
+    re.IGNORECASE,
+)
+_AD_MAX_TEXT = 200
+_CONTAINERS = frozenset(
+    {"div", "section", "aside", "ul", "ol", "dl", "nav", "table", "article", "figure", "header",
+     "footer", "center", "span"}
+)  # fmt: skip
+_LEAVES = frozenset({"p", "li", "h2", "h3", "h4", "h5", "h6", "div", "span", "dd", "dt", "td"})
+_FILE_LINK = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|jpe?g|png|gif|webp|mp3|mp4)$", re.I)
+
+EXTRA_LABELS: frozenset[str] = frozenset(
+    {
+        "dòng sự kiện",
+        "sự kiện",
+        "chủ đề",
+        "tin bài khác",
+        "bài khác",
+        "tin khác",
+        "tin đọc nhiều",
+        "tin mới cập nhật",
+        "bạn có thể quan tâm",
+        "đừng bỏ lỡ",
+        "xem nhiều",
+        "có thể bạn muốn xem",
+        "bài cùng chuyên mục",
+        "cùng chủ đề",
+        "tin tức liên quan",
+        "liên quan",
+        "related",
+        "related articles",
+        "related stories",
+        "related news",
+        "read more",
+        "read also",
+        "see also",
+        "more stories",
+        "recommended",
+        "you may also like",
+        "most read",
+    }
+)
+"""Labels of related-news boxes besides the stop headings of
+:mod:`crawler.extraction.boilerplate` (this list also covers common English ones)."""
+
+LINK_DENSE_SHARE = 0.6
+"""A container whose text is at least this much link text is a list of links."""
+
+INLINE_LINK_SHARE = 0.9
+"""A paragraph whose text is at least this much one link is a link, not a paragraph."""
+
+MAJORITY = 0.5
+"""A block holding this share of the body's text or more is never pruned structurally."""
+
+
+@dataclass
+class PrunedBlock:
+    """One piece of the page removed from the body, and why."""
+
+    rule: str
+    """The rule that removed it, e.g. ``"labelled box: Dòng sự kiện"``."""
+
+    text: str
+    """Its text, cut to 160 characters."""
+
+    lines: tuple[str, ...] = field(default=(), repr=False)
+    """Every line (block) of text it held, whole: the generic path matches trafilatura's
+    lines against them."""
+
+
+@dataclass
+class LinkJudge:
+    """Tells links to other pages of the same outlet from the rest."""
+
+    page_url: str
+    """The page's URL (links are resolved against it)."""
+
+    is_article_path: Callable[[str], bool]
+    """Whether a URL path (with query) is an article of this outlet."""
+
+    host: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.host = fold_host(urlsplit(self.page_url).hostname or "")
+
+    def kind(self, href: str) -> str:
+        """``"article"``, ``"site"`` (another page of the outlet), ``"file"``, ``"external"``
+        or ``"none"`` (anchors, ``javascript:``, ``mailto:``)."""
+        href = href.strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            return "none"
+        absolute = urljoin(self.page_url, href)
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https"):
+            return "none"
+        if fold_host(parts.hostname or "") != self.host:
+            return "external"
+        if _FILE_LINK.search(parts.path):
+            return "file"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return "article" if self.is_article_path(path) else "site"
+
+
+GENERIC_ARTICLE_PATTERNS: tuple[str, ...] = (
+    r"[-/_.][a-z]?\d{4,}(?:\.[a-z]{3,5})?/?$",  # an id at the end: -post123456.html, -a196670
+    r"/\d{4}/\d{1,2}/",  # a dated folder
+    r"/[\w%]+(?:-[\w%]+){4,}(?:\.html?)?/?$",  # a long hyphenated slug
+)
+"""Paths that look like an article on most news sites (for outlets without a profile)."""
+
+_GENERIC_ARTICLE_PATH = re.compile(
+    "|".join(f"(?:{p})" for p in GENERIC_ARTICLE_PATTERNS), re.IGNORECASE
+)
+
+
+def looks_like_article_path(path: str) -> bool:
+    """Whether a URL path looks like an article of a site without a profile."""
+    return bool(_GENERIC_ARTICLE_PATH.search(path.split("?", 1)[0]))
+
+
+def label_key(text: str) -> str:
+    """A label as compared with the known ones: folded, lower-case, no trailing colon."""
+    return fold(text).lower().rstrip(" :.»>›|-–").strip()
+
+
+def is_box_label(text: str) -> bool:
+    """Whether a short text names a related-news (or similar) box."""
+    key = label_key(text)
+    return bool(key) and (key in EXTRA_LABELS or is_stop_heading(key))
+
+
+def _first_text(element: HtmlElement) -> str:
+    """The first non-blank text inside ``element`` (a box's label comes first)."""
+    for piece in element.itertext():
+        folded = fold(piece)
+        if folded:
+            return folded
+    return ""
+
+
+def _label_of(element: HtmlElement) -> str | None:
+    """The box label the element opens with, if any ("Dòng sự kiện:", "Tin liên quan")."""
+    first = _first_text(element)
+    if not first or len(first) > 40:
+        return None
+    if is_box_label(first):
+        return label_key(first)
+    # "Dòng sự kiện: <a>…" with the label and the first link in one text node is rare;
+    # a label followed by a colon inside a longer first string is checked too.
+    head = first.split(":", 1)[0]
+    if ":" in first and is_box_label(head):
+        return label_key(head)
+    return None
+
+
+def _attached(element: HtmlElement, body: HtmlElement) -> bool:
+    return any(parent is body for parent in element.iterancestors())
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _hidden(element: HtmlElement) -> bool:
+    if element.get("hidden") is not None:
+        return True
+    return bool(_HIDDEN_STYLE.search(str(element.get("style") or "")))
+
+
+def _is_ad_slot(element: HtmlElement) -> bool:
+    tokens = [str(element.get("id") or ""), *str(element.get("class") or "").split()]
+    return any(_AD_TOKEN.search(token) for token in tokens if token)
+
+
+def _link_stats(element: HtmlElement, judge: LinkJudge) -> tuple[int, int, int]:
+    """(characters of link text, links to the same outlet, links to its articles)."""
+    chars = same_site = articles = 0
+    for anchor in element.iter("a"):
+        chars += len(text_of(anchor))
+        kind = judge.kind(str(anchor.get("href") or ""))
+        same_site += kind in ("article", "site")
+        articles += kind == "article"
+    return chars, same_site, articles
+
+
+def _has_block_children(element: HtmlElement) -> bool:
+    return any(
+        isinstance(child.tag, str)
+        and child.tag in ("p", "div", "ul", "ol", "table", "section", "article", "figure")
+        for child in element
+    )
+
+
+def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
+    """Remove scripts, styles, forms, embeds and hidden elements (rule 1)."""
+    pruned = [
+        PrunedBlock(f"never text: {selector}", _excerpt(text_of(element)))
+        for selector, element in prune(body, NEVER_TEXT)
+        if selector not in _SILENT
+    ]
+    for element in list(body.iter()):
+        if element is body or not isinstance(element.tag, str) or not _attached(element, body):
+            continue
+        if _hidden(element):
+            text = text_of(element)
+            remove(element)
+            if text:
+                pruned.append(PrunedBlock("never text: hidden element", _excerpt(text)))
+    return pruned
+
+
+def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
+    """Rules 3 to 5 of the module docstring, applied to an element tree in place."""
+    pruned: list[PrunedBlock] = []
+    total = len(text_of(body))
+    if total == 0:
+        return pruned
+    for element in list(body.iter()):
+        if element is body or not isinstance(element.tag, str):
+            continue
+        if not _attached(element, body):
+            continue  # inside something already removed
+        tag = element.tag
+        if tag not in _CONTAINERS and tag not in _LEAVES:
+            continue
+        text = text_of(element)
+        if not text:
+            continue
+        if len(text) >= MAJORITY * total:
+            continue
+        rule = _rule_for(element, tag, text, judge)
+        if rule is not None:
+            lines = tuple(b.text for b in read_body(element, (), judge.page_url).text_blocks())
+            pruned.append(PrunedBlock(rule, _excerpt(text), lines))
+            remove(element)
+    return pruned
+
+
+def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> str | None:
+    if len(text) <= _AD_MAX_TEXT and _is_ad_slot(element):
+        return "ad slot (id/class)"
+    link_chars, same_site, articles = _link_stats(element, judge)
+    share = link_chars / max(len(text), 1)
+    label = _label_of(element)
+    if label is not None:
+        rest = len(text) - len(label)
+        if tag in _CONTAINERS and (share >= 0.3 or rest <= 0):
+            return f"labelled box: {label}"
+        if tag in _LEAVES and link_chars >= 0.5 * max(rest, 1):
+            return f"labelled link: {label}"
+    dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE
+    if dense and (_has_block_children(element) or same_site >= 2 or articles):
+        return f"link-dense block ({share:.0%} links, {same_site} to this outlet)"
+    if (
+        tag in _LEAVES
+        and not _has_block_children(element)
+        and same_site
+        and share >= INLINE_LINK_SHARE
+        and (articles or same_site >= 2 or len(text) > 30)
+    ):
+        return "inline link to this outlet"
+    return None
+
+
+def suspicious_blocks(texts: list[tuple[str, float, int]]) -> list[tuple[str, str]]:
+    """Blocks left in the body that look like boilerplate: (reason, text).
+
+    ``texts`` holds each kept block's text, link share and number of links."""
+    found: list[tuple[str, str]] = []
+    for text, link_share, links in texts:
+        if link_share >= 0.3:
+            found.append((f"link-dense ({link_share:.0%} of its text is links)", _excerpt(text)))
+        elif links >= 2 and len(text) < 160:
+            found.append((f"short block with {links} links", _excerpt(text)))
+        elif len(text) <= 60 and text.endswith(":"):
+            found.append(("short labelled line", _excerpt(text)))
+    return found
