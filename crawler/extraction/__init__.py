@@ -204,7 +204,9 @@ def extract_page(
         return PageOutcome(None, f"PageParseError: {exc}", "unparseable")
     signals: PageSignals | None = ctx.signals
     assert signals is not None
-    verdict: PageKind = classify(article, ctx.root, ctx.meta, signals)
+    verdict: PageKind = classify(
+        article, ctx.root, ctx.meta, signals, explain=explain, listing=ctx.listing
+    )
     explain.kind = verdict.kind
     explain.kind_reason = verdict.reason or None
     if not verdict.is_article:

@@ -42,6 +42,9 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BOLD_TAGS = frozenset({"strong", "b"})
 _ITALIC_TAGS = frozenset({"em", "i"})
 _IMAGE_SOURCES = ("data-src", "data-original", "data-lazy-src", "src")
+CAPTION_MAX_CHARS = 600
+"""An element a caption selector matches but holding more text is a wrapper, not a caption."""
+
 _ICON = re.compile(r"\.svgz?$", re.IGNORECASE)
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 
@@ -73,6 +76,9 @@ class Block:
 
     image: int | None = None
     """For ``"image"`` blocks: the picture's index in :attr:`BodyContent.images`."""
+
+    element: HtmlElement | None = field(default=None, repr=False, compare=False)
+    """The innermost block element the text was read from (None for pictures)."""
 
 
 @dataclass
@@ -122,6 +128,7 @@ class _Walker:
         self.buffer = _Buffer()
         self.kind_stack: list[str] = ["p"]
         self.centred_stack: list[bool] = [False]
+        self.element_stack: list[HtmlElement | None] = [None]
         self.bold_depth = 0
         self.link_depth = 0
         self.italic_depth = 0
@@ -140,6 +147,7 @@ class _Walker:
                     italic_share=self.buffer.italic_chars / total,
                     centred=self.centred_stack[-1],
                     links=tuple(self.buffer.links),
+                    element=self.element_stack[-1],
                 )
             )
         self.buffer = _Buffer()
@@ -168,6 +176,7 @@ class _Walker:
             self.flush()
             self.kind_stack.append(_kind(tag, self.kind_stack[-1]))
             self.centred_stack.append(_is_centred(element) or self.centred_stack[-1])
+            self.element_stack.append(element)
         bold = tag in _BOLD_TAGS
         link = tag == "a"
         italic = tag in _ITALIC_TAGS
@@ -186,6 +195,7 @@ class _Walker:
             self.flush()
             self.kind_stack.pop()
             self.centred_stack.pop()
+            self.element_stack.pop()
         self.add(element.tail)
 
     def _row(self, row: HtmlElement) -> None:
@@ -212,6 +222,7 @@ class _Walker:
                     link_share=min(1.0, linked / total),
                     centred=_is_centred(row) or self.centred_stack[-1],
                     links=links,
+                    element=row,
                 )
             )
 
@@ -293,7 +304,7 @@ def read_body(body: HtmlElement, caption_selectors: tuple[str, ...], base_url: s
                 continue
             seen.add(element)
             text = text_of(element)
-            if text:
+            if text and len(text) <= CAPTION_MAX_CHARS:
                 captions.append((order.get(element, 0), text, element))
     captions.sort(key=lambda item: item[0])
 
@@ -327,6 +338,7 @@ def read_body(body: HtmlElement, caption_selectors: tuple[str, ...], base_url: s
         content.images.append({"url": src, "caption": caption_of.get(number)})
 
     walker = _Walker(index_of)
+    walker.element_stack = [body]
     walker.add(body.text)
     for child in body:
         walker.walk(child)

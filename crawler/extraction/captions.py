@@ -32,7 +32,6 @@ GENERIC_CAPTIONS: tuple[str, ...] = (
     "[class*=Caption]",
     ".image-desc",
     ".img-desc",
-    ".expNoEdit",
 )
 """Caption markup common to most CMSes, used after the template's own selectors."""
 

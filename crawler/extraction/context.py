@@ -50,4 +50,8 @@ class PageContext:
     """Names the outlet goes by (never an author, never a title)."""
 
     signals: PageSignals | None = None
-    """What the page shows about its kind, read before anything is pruned."""
+    """What the page shows about its kind, read before anything is pruned (only when the
+    page is being judged, see :func:`crawler.extraction.extract_page`)."""
+
+    listing: tuple[int, int] | None = None
+    """Listing evidence of the generic path: (lines that are listing entries, lines)."""

@@ -32,6 +32,7 @@ from crawler.extraction.bodytext import finish_body
 from crawler.extraction.captions import GENERIC_CAPTIONS
 from crawler.extraction.explain import FieldChoice
 from crawler.extraction.markup import author_markup, meta_authors
+from crawler.extraction.pagekind import listing_evidence
 from crawler.extraction.structure import prune_structure, strip_never_text
 from crawler.extraction.text import fold
 from crawler.extraction.voting import choose_authors, choose_date, choose_title, date_near
@@ -113,6 +114,8 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     text = finish_body(content, ctx, title=title, lead_may_open=False)
     images = content.images
     blocks = text.blocks
+    if ctx.signals is not None and ctx.signals.article_links is not None:
+        ctx.listing = listing_evidence(blocks, root, ctx.judge)
 
     sapo: str | None = None
     if blocks:
@@ -228,6 +231,7 @@ def _as_block(line: str, region: BodyContent) -> Block:
                 italic_share=block.italic_share,
                 centred=block.centred,
                 links=block.links,
+                element=block.element,
             )
     return Block(text=line, kind="p")
 

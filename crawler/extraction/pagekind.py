@@ -12,6 +12,7 @@ links to a podcast stays an article.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ from crawler.extraction.text import fold
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
+    from crawler.extraction.blocks import Block
+    from crawler.extraction.explain import Explanation
     from crawler.extraction.metadata import PageMetadata
     from crawler.extraction.structure import LinkJudge
     from crawler.items import Article
@@ -80,6 +83,10 @@ SOFT404_TEXT = 400
 LISTING_LINKS = 12
 """Same-outlet article links a listing page holds at least."""
 
+LISTING_MIN_LINES = 4
+LISTING_ENTRY_SHARE = 0.5
+"""A text of at least 4 lines, half of them listing entries, is a listing's."""
+
 
 @dataclass(frozen=True)
 class PageSignals:
@@ -96,7 +103,7 @@ class PageSignals:
 
     article_links: int | None
     """Distinct links to the outlet's articles; only counted (not None) on pages whose
-    metadata does not say they are an article."""
+    JSON-LD does not declare an article."""
 
 
 def read_signals(root: HtmlElement, meta: PageMetadata, judge: LinkJudge) -> PageSignals:
@@ -107,7 +114,7 @@ def read_signals(root: HtmlElement, meta: PageMetadata, judge: LinkJudge) -> Pag
         layout_classes=" ".join(
             str(e.get("class") or "") for e in (root, *root.iter("body"))
         ).lower(),
-        article_links=None if says_article(meta) else _article_links(root, judge),
+        article_links=None if declares_article(meta) else _article_links(root, judge),
     )
 
 
@@ -168,8 +175,25 @@ def _article_links(root: HtmlElement, judge: LinkJudge) -> int:
     return len(targets)
 
 
+OWN_DATE_SOURCES = frozenset(
+    {
+        "json-ld datePublished",
+        "meta published time",
+        "template date element",
+        "visible text near the headline",
+    }
+)
+"""Date sources that are the page's own statement (not a guess from anywhere in it)."""
+
+
 def classify(
-    article: Article, root: HtmlElement, meta: PageMetadata, signals: PageSignals
+    article: Article,
+    root: HtmlElement,
+    meta: PageMetadata,
+    signals: PageSignals,
+    *,
+    explain: Explanation,
+    listing: tuple[int, int] | None,
 ) -> PageKind:
     """The kind of page (see the module docstring)."""
     text = "\n".join(p for p in (article.sapo, article.body) if p)
@@ -214,31 +238,78 @@ def classify(
     if declared == "listing" and size < THIN_TEXT * 3:
         return PageKind("listing", "its metadata says it is a collection page")
     links = signals.article_links
-    thin = size < THIN_TEXT * 3
-    if links is not None and thin and links >= LISTING_LINKS and _mostly_headlines(text):
-        return PageKind(
-            "listing", f"{links} links to articles, no article metadata, text of headlines"
+    if links is not None and listing is not None:
+        entries, lines = listing
+        if lines >= LISTING_MIN_LINES and entries >= LISTING_ENTRY_SHARE * lines:
+            return PageKind(
+                "listing",
+                f"{entries} of its {lines} text lines are listing entries (a headline link "
+                "between them or inside them); no JSON-LD article",
+            )
+    if links is not None and links >= LISTING_LINKS:
+        date = explain.fields.get("published_at")
+        title = explain.fields.get("title")
+        own_date = date is not None and date.source in OWN_DATE_SOURCES
+        shown_title = (
+            title is not None
+            and title.source is not None
+            and title.source.startswith(("selector", "element"))
         )
+        if not own_date and not shown_title:
+            return PageKind(
+                "listing",
+                f"{links} links to articles, no headline of its own, no publication date "
+                "of its own, no JSON-LD article",
+            )
     if not article.title or not article.body:
         missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
         return PageKind("empty", f"no {missing} found")
     return ARTICLE
 
 
-def says_article(meta: PageMetadata) -> bool:
-    """Whether the page's metadata declares it an article (og:type, JSON-LD, published time)."""
-    og_type = (meta.first("og:type") or "").lower()
-    if og_type == "article":
-        return True
+def declares_article(meta: PageMetadata) -> bool:
+    """Whether the page's JSON-LD declares an article (``og:type`` is no evidence: many
+    Vietnamese CMSes print ``og:type=article`` on every page, section pages included)."""
     types = meta.jsonld.get("@type", [])
     type_list = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
-    return any(t in _ARTICLE_TYPES for t in type_list) or bool(meta.first("article:published_time"))
+    return any(t in _ARTICLE_TYPES for t in type_list)
 
 
-def _mostly_headlines(text: str) -> bool:
-    """Whether a text is short lines (headlines, teasers) rather than paragraphs."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
-        return True
-    long_lines = sum(1 for line in lines if len(line) > 200)
-    return long_lines <= max(1, len(lines) // 5)
+HEADLINE_MIN = 25
+"""An article link's text at least this long is a headline (shorter ones are labels)."""
+
+
+def listing_evidence(blocks: list[Block], root: HtmlElement, judge: LinkJudge) -> tuple[int, int]:
+    """How the extracted text sits among the page's links: (entry lines, lines).
+
+    A line is a listing entry when a link to another article stands between it and the
+    previous line in the page (the next entry's headline: the text is the entries'
+    teasers), or when the line contains a headline (extractors join an entry's headline and
+    teaser). An article's paragraphs follow each other with no such link between them
+    (inline related links are pruned before this runs)."""
+    order = {element: index for index, element in enumerate(root.iter())}
+    links: list[int] = []
+    headlines: set[str] = set()
+    for anchor in root.iter("a"):
+        if judge.kind(str(anchor.get("href") or "")) != "article":
+            continue
+        if anchor in order:
+            links.append(order[anchor])
+        text = fold(anchor.text_content()).casefold()
+        if len(text) >= HEADLINE_MIN:
+            headlines.add(text)
+    links.sort()
+    entries = 0
+    previous: int | None = None
+    for block in blocks:
+        line = block.text.casefold()
+        position = order.get(block.element) if block.element is not None else None
+        between = False
+        if position is not None and previous is not None and position > previous:
+            first = bisect_right(links, previous)
+            between = first < len(links) and links[first] < position
+        if position is not None:
+            previous = position
+        if between or any(h in line for h in headlines):
+            entries += 1
+    return entries, len(blocks)

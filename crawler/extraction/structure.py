@@ -142,13 +142,16 @@ class LinkJudge:
     """Whether a URL path (with query) is an article of this outlet."""
 
     host: str = field(init=False)
+    path: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.host = fold_host(urlsplit(self.page_url).hostname or "")
+        parts = urlsplit(self.page_url)
+        self.host = fold_host(parts.hostname or "")
+        self.path = parts.path + (f"?{parts.query}" if parts.query else "")
 
     def kind(self, href: str) -> str:
-        """``"article"``, ``"site"`` (another page of the outlet), ``"file"``, ``"external"``
-        or ``"none"`` (anchors, ``javascript:``, ``mailto:``)."""
+        """``"article"``, ``"site"`` (another page of the outlet), ``"self"`` (this page),
+        ``"file"``, ``"external"`` or ``"none"`` (anchors, ``javascript:``, ``mailto:``)."""
         href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             return "none"
@@ -161,6 +164,8 @@ class LinkJudge:
         if _FILE_LINK.search(parts.path):
             return "file"
         path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if path.rstrip("/") == self.path.rstrip("/"):
+            return "self"
         return "article" if self.is_article_path(path) else "site"
 
 

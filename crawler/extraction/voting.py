@@ -168,6 +168,8 @@ def choose_title(
     for cand in metadata:
         for variant in _title_variants(cand.value, names):
             meta_keys.setdefault(title_key(variant), set()).add(cand.group)
+    if not any(title_key(c.value) in meta_keys for c in visible):
+        visible.extend(_shown_elsewhere(root, meta_keys, seen))
     for cand in visible:
         cand.rejected = _reject_visible(cand, sections, judge)
         cand.votes = len(meta_keys.get(title_key(cand.value), set()))
@@ -197,6 +199,38 @@ def choose_title(
             ),
         )
     return value, (winner.element if winner is not None else None)
+
+
+_HEADLINE_TAGS = ("div", "h2", "h3", "p", "span", "strong", "header", "td")
+
+
+def _shown_elsewhere(
+    root: HtmlElement, meta_keys: dict[str, set[str]], seen: set[HtmlElement]
+) -> list[_Title]:
+    """Elements outside any ``h1`` that show a metadata title: the visible headline of a
+    page that does not use ``h1`` for it (a ``div.title-detail``). The first one counts."""
+    body = next(iter(root.iter("body")), None)
+    if body is None:
+        return []
+    for element in body.iter(*_HEADLINE_TAGS):
+        if element in seen or not element.text or len(element.text) < 10:
+            continue
+        key = title_key(element.text)
+        if key in meta_keys and title_key(text_of(element)) == key:
+            if (
+                any(a.tag == "a" for a in element.iterancestors())
+                or element.find(".//a") is not None
+            ):
+                continue  # a link to the article (a teaser), not its headline
+            return [
+                _Title(
+                    f"element showing the metadata title <{element.tag}>",
+                    text_of(element),
+                    "visible",
+                    element,
+                )
+            ]
+    return []
 
 
 def _pick_title(
