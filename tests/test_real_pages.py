@@ -14,7 +14,13 @@ import unicodedata
 
 import pytest
 
-from benchmarks.real_pages import ARTICLE, NON_ARTICLE_KINDS, RealPage, load_real_pages, score_article
+from benchmarks.real_pages import (
+    ARTICLE,
+    NON_ARTICLE_KINDS,
+    RealPage,
+    load_real_pages,
+    score_article,
+)
 from crawler.extraction import extract_page
 
 PAGES = load_real_pages()
