@@ -19,6 +19,7 @@ these rules names.
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from functools import cache
 from typing import TYPE_CHECKING
@@ -33,7 +34,8 @@ from crawler.extraction.captions import GENERIC_CAPTIONS
 from crawler.extraction.explain import FieldChoice
 from crawler.extraction.markup import author_markup, meta_authors
 from crawler.extraction.pagekind import listing_evidence
-from crawler.extraction.structure import prune_structure, strip_never_text
+from crawler.extraction.boilerplate import is_stop_heading
+from crawler.extraction.structure import is_box_label, prune_structure, strip_never_text
 from crawler.extraction.text import fold
 from crawler.extraction.voting import choose_authors, choose_date, choose_title, date_near
 from crawler.items import Article
@@ -57,9 +59,13 @@ def _prune_xpaths(selectors: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(xpaths)
 
 
+_BULLET = re.compile(r"^(?:[-*•]\s+)")
+
+
 def line_key(text: str) -> str:
-    """A line as matched between trafilatura's output and the page's blocks."""
-    return fold(text).casefold()
+    """A line as matched between trafilatura's output and the page's blocks (trafilatura
+    writes list items as "- item")."""
+    return _BULLET.sub("", fold(text)).casefold()
 
 
 def extract_generic(ctx: PageContext, version: str) -> Article:
@@ -92,25 +98,13 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
 
     body = next(iter(root.iter("body")), None)
     images: list[ArticleImage] = []
-    pruned: dict[str, str] = {}
-    region = BodyContent()
+    content = BodyContent()
     if body is not None and lines:
         pruned = _block_pruned(body, ctx)
         whole = read_body(body, GENERIC_CAPTIONS, url)
-        region = _region(whole, lines)
+        content = assemble(lines, whole, pruned, ctx)
     language = fields.language(meta, "\n".join(lines), profile)
     vietnamese = language == "vi"
-
-    # Lines in the order trafilatura gives them, as blocks the shared rules understand.
-    kept: list[Block] = []
-    for line in lines:
-        rule = pruned.get(line_key(line))
-        if rule is not None:
-            explain.prune(rule, line)
-            continue
-        kept.append(_as_block(line, region))
-    content = BodyContent(blocks=kept, images=region.images, captions=region.captions)
-    _interleave_pictures(content, region)
     text = finish_body(content, ctx, title=title, lead_may_open=False)
     images = content.images
     blocks = text.blocks
@@ -192,63 +186,175 @@ def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:
     return lines
 
 
-def _region(whole: BodyContent, lines: list[str]) -> BodyContent:
-    """The part of the page's blocks that holds trafilatura's lines: its pictures, captions."""
-    keys = {line_key(line) for line in lines}
-    matched = [
-        i for i, b in enumerate(whole.blocks) if b.kind != "image" and line_key(b.text) in keys
-    ]
-    if not matched:
-        return BodyContent()
-    start, end = matched[0], matched[-1]
-    # A picture just before the first line (a lead photo) belongs to the article too.
-    while start > 0 and whole.blocks[start - 1].kind == "image":
-        start -= 1
-    blocks = whole.blocks[start : end + 2]
-    used = {b.image for b in blocks if b.kind == "image" and b.image is not None}
-    renumber = {old: new for new, old in enumerate(sorted(used))}
-    images = [whole.images[old] for old in sorted(used)]
-    region_blocks = [
-        Block(text="", kind="image", image=renumber[b.image])
-        if b.kind == "image" and b.image is not None
-        else b
-        for b in blocks
-    ]
-    captions = [i["caption"] for i in images if i["caption"]]
-    return BodyContent(blocks=region_blocks, images=images, captions=captions)
+def _ancestors(element: HtmlElement) -> list[HtmlElement]:
+    return [element, *element.iterancestors()]
 
 
-def _as_block(line: str, region: BodyContent) -> Block:
-    """A trafilatura line with the markup features of the page block it came from."""
-    key = line_key(line)
-    for block in region.blocks:
-        if block.kind != "image" and line_key(block.text) == key:
-            return Block(
-                text=line,
-                kind=block.kind,
-                bold_share=block.bold_share,
-                link_share=block.link_share,
-                italic_share=block.italic_share,
-                centred=block.centred,
-                links=block.links,
-                element=block.element,
+CONTENT_SHARE = 0.8
+"""The content element holds at least this share of the matched lines' text."""
+
+
+def content_element(blocks: list[Block]) -> HtmlElement | None:
+    """The deepest element holding most (:data:`CONTENT_SHARE`) of these blocks' text:
+    where the article is, even when trafilatura also took a stray line from elsewhere."""
+    weight: dict[HtmlElement, int] = {}
+    depth: dict[HtmlElement, int] = {}
+    total = 0
+    for block in blocks:
+        if block.element is None:
+            continue
+        total += len(block.text)
+        chain = _ancestors(block.element)
+        for level, ancestor in enumerate(reversed(chain)):
+            weight[ancestor] = weight.get(ancestor, 0) + len(block.text)
+            depth[ancestor] = level
+    heavy = [e for e, w in weight.items() if w >= CONTENT_SHARE * total]
+    if not heavy:
+        return None
+    best = max(heavy, key=lambda e: depth[e])
+    return None if best.tag in ("body", "html") else best
+
+
+GAP_MAX_LINK_SHARE = 0.5
+"""A skipped block between trafilatura's lines is taken back only if it is mostly not links."""
+
+
+GAP_PARAGRAPH_MIN = 100
+"""A skipped paragraph shorter than this is more often a credit or a widget than text."""
+
+
+def _worth_taking_back(gap: Block, k: int, blocks: list[Block], chosen: set[int]) -> bool:
+    """Which skipped blocks come back: list items and quotes; paragraphs long enough to be
+    text; a subheading between two of the article's lines (it introduces the next one),
+    unless it names a box. Table rows and short lines stay out (credits, counters)."""
+    if gap.kind in ("li", "quote"):
+        return True
+    if gap.kind == "p":
+        return len(gap.text) >= GAP_PARAGRAPH_MIN
+    if gap.kind == "h":
+        return (
+            k + 1 in chosen
+            and not is_box_label(gap.text)
+            and not is_stop_heading(gap.text)
+            and len(gap.text) <= 200
+        )
+    return False
+
+
+def _match(keys: list[str], blocks: list[Block]) -> dict[int, int]:
+    """Line index -> index of the page block it came from (in page order where possible)."""
+    where: dict[str, list[int]] = {}
+    for j, block in enumerate(blocks):
+        if block.kind != "image":
+            where.setdefault(line_key(block.text), []).append(j)
+    position: dict[int, int] = {}
+    used: set[int] = set()
+    cursor = 0
+    for index, key in enumerate(keys):
+        free = [j for j in where.get(key, ()) if j not in used]
+        if not free:
+            # A piece of a paragraph trafilatura broke at a line break: the block holding it.
+            if len(key) < 20:
+                continue
+            j = next(
+                (j for j in range(cursor, len(blocks)) if key in line_key(blocks[j].text)),
+                -1,
             )
-    return Block(text=line, kind="p")
+            if j < 0:
+                continue
+            position[index] = j
+            cursor = j
+            continue
+        j = next((j for j in free if j >= cursor), free[0])
+        position[index] = j
+        used.add(j)
+        cursor = j + 1
+    return position
 
 
-def _interleave_pictures(content: BodyContent, region: BodyContent) -> None:
-    """Put the region's picture markers among trafilatura's lines where the page has them,
-    so captions and credits after a picture are recognised by position."""
-    follows: dict[str, list[Block]] = {}
-    pending: list[Block] = []
-    for block in region.blocks:
-        if block.kind == "image":
-            pending.append(block)
-        elif pending:
-            follows.setdefault(line_key(block.text), []).extend(pending)
-            pending = []
+def _inside(element: HtmlElement | None, container: HtmlElement | None) -> bool:
+    if element is None or container is None:
+        return False
+    return any(a is container for a in _ancestors(element))
+
+
+def assemble(
+    lines: list[str], whole: BodyContent, pruned: dict[str, str], ctx: PageContext
+) -> BodyContent:
+    """trafilatura's lines as blocks, with the page's own blocks where they help.
+
+    Each line is matched with the page block it came from (its markup features come
+    along). Between two consecutive lines of the content element (the deepest element
+    holding most of the lines), the page blocks trafilatura skipped are taken back:
+    subheadings and list items some layouts make it drop. Pictures between the lines come
+    along as markers, so captions are found by position. Lines the structural rules pruned
+    are dropped."""
+    keys = [line_key(line) for line in lines]
+    blocks = whole.blocks
+    position = _match(keys, blocks)
+    # trafilatura breaks some paragraphs at the source's line breaks: a skipped block whose
+    # text it did output, in pieces, is no gap.
+    said = " ".join(keys)
+    container = content_element([blocks[j] for j in position.values()])
+    chosen = set(position.values())
     out: list[Block] = []
-    for block in content.blocks:
-        out.extend(follows.pop(line_key(block.text), []))
-        out.append(block)
-    content.blocks = out
+    used_images: list[int] = []
+
+    def picture(k: int) -> None:
+        image = blocks[k].image
+        if image is not None and image not in used_images:
+            used_images.append(image)
+            out.append(Block(text="", kind="image", image=len(used_images) - 1))
+
+    previous: int | None = None
+    for index, line in enumerate(lines):
+        j = position.get(index)
+        if j is not None and _inside(blocks[j].element, container):
+            start = previous + 1 if previous is not None and previous < j else j
+            if previous is None:  # a lead photo just before the first line
+                while start > 0 and blocks[start - 1].kind == "image":
+                    start -= 1
+            for k in range(start, j):
+                gap = blocks[k]
+                if gap.kind == "image":
+                    picture(k)
+                elif (
+                    previous is not None
+                    and k not in chosen
+                    and gap.link_share < GAP_MAX_LINK_SHARE
+                    and line_key(gap.text) not in pruned
+                    and _inside(gap.element, container)
+                    and _worth_taking_back(gap, k, blocks, chosen)
+                    and line_key(gap.text)[:80] not in said
+                ):
+                    ctx.explain.prune("(kept) skipped by trafilatura, inside the content", gap.text)
+                    out.append(gap)
+            previous = j
+        rule = pruned.get(keys[index])
+        if rule is not None:
+            ctx.explain.prune(rule, line)
+            continue
+        out.append(_with_features(line, blocks[j] if j is not None else None))
+    if previous is not None:  # pictures right after the last line belong to the article
+        for k in range(previous + 1, min(previous + 3, len(blocks))):
+            if blocks[k].kind == "image":
+                picture(k)
+    images = [whole.images[i] for i in used_images]
+    captions = [i["caption"] for i in images if i["caption"]]
+    return BodyContent(blocks=out, images=images, captions=captions)
+
+
+def _with_features(line: str, source: Block | None) -> Block:
+    """A trafilatura line with the markup features of the page block it came from."""
+    if source is None:
+        return Block(text=line, kind="p")
+    return Block(
+        text=line,
+        kind=source.kind,
+        bold_share=source.bold_share,
+        link_share=source.link_share,
+        italic_share=source.italic_share,
+        centred=source.centred,
+        links=source.links,
+        element=source.element,
+    )

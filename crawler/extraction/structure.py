@@ -67,9 +67,10 @@ _AD_TOKEN = re.compile(
 _AD_MAX_TEXT = 200
 _CONTAINERS = frozenset(
     {"div", "section", "aside", "ul", "ol", "dl", "nav", "table", "article", "figure", "header",
-     "footer", "center", "span"}
+     "footer", "center"}
 )  # fmt: skip
-_LEAVES = frozenset({"p", "li", "h2", "h3", "h4", "h5", "h6", "div", "span", "dd", "dt", "td"})
+# Block-level only: an inline element (a <span> inside a link) is part of its sentence.
+_LEAVES = frozenset({"p", "li", "h2", "h3", "h4", "h5", "h6", "div", "dd", "dt", "td"})
 _FILE_LINK = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|jpe?g|png|gif|webp|mp3|mp4)$", re.I)
 
 EXTRA_LABELS: frozenset[str] = frozenset(
