@@ -20,6 +20,10 @@ _CREDIT_PREFIX = re.compile(
 _SEPARATORS = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\svà\s|&|/)\s*")
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ỸĐ][\w']*\.?|(?:[A-ZĐ]\.)+[A-ZĐ]?\.?|[A-ZĐ]{1,3})$")
 _SOURCE = re.compile(r"^\s*\(?\s*(?:theo|nguồn)\b", re.IGNORECASE)
+# "Hà Thu (tổng hợp)", "Minh Anh (theo Reuters)": a note on how the piece was made.
+_NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
+# "Theo Hồ Hương", "Nguồn: X", "By Jane Doe": the credit word before a name.
+_LEADING_CREDIT = re.compile(r"^\s*(?:theo|nguồn|by|tác\s+giả)\s*:?\s+", re.IGNORECASE)
 
 
 def _title_case(word: str) -> str:
@@ -41,7 +45,7 @@ def has_credit_prefix(text: str) -> bool:
 
 def looks_like_byline(text: str) -> bool:
     """Whether a short paragraph is an author credit rather than article text."""
-    line = fold(text)
+    line = _NOTE.sub("", fold(text))
     if not line or len(line) > 80 or any(ch.isdigit() for ch in line):
         return False
     if _SOURCE.match(line):
@@ -68,8 +72,8 @@ def looks_like_byline(text: str) -> bool:
 
 def parse_byline(text: str) -> list[str]:
     """Author names in a credit line, role prefixes removed and capitals tamed."""
-    line = fold(text)
-    line = _CREDIT_PREFIX.sub("", line)
+    line = _NOTE.sub("", fold(text))
+    line = _LEADING_CREDIT.sub("", _CREDIT_PREFIX.sub("", line))
     names = [_clean_name(part) for part in _SEPARATORS.split(line)]
     return [n for n in names if n]
 

@@ -25,8 +25,9 @@ class Candidate:
     value: str
     """The value as the source gave it."""
 
-    votes: int = 0
-    """How many other sources agreed with it (titles), or 0 where votes do not apply."""
+    votes: float = 0
+    """How many other sources agreed with it (titles; a reworded match counts half), or 0
+    where votes do not apply."""
 
     rejected: str | None = None
     """Why it could not win (a breadcrumb, an organisation...), or None."""

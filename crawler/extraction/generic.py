@@ -28,23 +28,32 @@ import trafilatura
 from cssselect import GenericTranslator, SelectorError
 
 from crawler.extraction import fields
-from crawler.extraction.blocks import Block, BodyContent, read_body
-from crawler.extraction.bodytext import finish_body
+from crawler.extraction.blocks import BLOCK_TAGS, Block, BodyContent, read_body
+from crawler.extraction.bodytext import finish_body, same_text
+from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.captions import GENERIC_CAPTIONS
+from crawler.extraction.dom import text_of
 from crawler.extraction.explain import FieldChoice
 from crawler.extraction.markup import author_markup, meta_authors
 from crawler.extraction.pagekind import listing_evidence
-from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.structure import is_box_label, prune_structure, strip_never_text
 from crawler.extraction.text import fold
-from crawler.extraction.voting import choose_authors, choose_date, choose_title, date_near
+from crawler.extraction.voting import (
+    choose_authors,
+    choose_date,
+    choose_title,
+    date_near,
+    title_key,
+)
 from crawler.items import Article
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from crawler.extraction.context import PageContext
+    from crawler.extraction.metadata import PageMetadata
     from crawler.items import ArticleImage
+    from crawler.outlets import OutletProfile
 
 
 @cache
@@ -83,6 +92,7 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     )
     near = date_near(root, title_element)
     markup_authors = author_markup(root)
+    shown_lead = shown_description(root, meta, profile)
 
     prune = _prune_xpaths(profile.template.prune) if profile else ()
     explain.body_source = "trafilatura" + (" with the profile's prune selectors" if prune else "")
@@ -112,6 +122,7 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         ctx.listing = listing_evidence(blocks, root, ctx.judge)
 
     sapo: str | None = None
+    sapo_source: str | None = None
     if blocks:
         lead, marked = fields.strip_dateline(blocks[0].text, profile, vietnamese)
         description = fold(meta.first("og:description", "description") or "")
@@ -119,10 +130,14 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
             description and fields.strip_dateline(description, profile, vietnamese)[0] == lead
         ):
             sapo, blocks = lead, blocks[1:]
-    explain.choose(
-        "sapo",
-        FieldChoice(sapo, "the first line" if sapo else None, "dateline marker or description"),
-    )
+            sapo_source = "the first line (dateline marker, or the page's description)"
+    # Vietnamese news pages print the sapo (the lead the archive stores apart) above the body;
+    # elsewhere a standfirst repeating the description is as often a teaser as a lead.
+    if sapo is None and shown_lead is not None and vietnamese:
+        sapo = fields.strip_dateline(shown_lead, profile, vietnamese)[0]
+        sapo_source = "the element showing the page's description (outside trafilatura's text)"
+        blocks = [b for b in blocks if not same_text(b.text, sapo)]
+    explain.choose("sapo", FieldChoice(sapo, sapo_source, "the lead shown above the body"))
 
     published = choose_date(
         meta,
@@ -137,8 +152,8 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     authors = choose_authors(
         [
             ("byline paragraph", text.byline_authors),
-            ("json-ld author", meta.jsonld_people()),
             ("author markup", markup_authors),
+            ("json-ld author", meta.jsonld_people()),
             ("meta author", meta_authors(meta)),
             ("trafilatura author", (getattr(document, "author", None) or "").split(";")),
         ],
@@ -170,6 +185,40 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         slug=fields.slug_of(title),
         extractor_version=version,
     )
+
+
+SAPO_MAX = 1000
+"""A lead longer than this is not a lead."""
+
+
+def shown_description(
+    root: HtmlElement, meta: PageMetadata, profile: OutletProfile | None
+) -> str | None:
+    """The element showing the page's description (``og:description``) as text: the lead,
+    on pages that print it above the body where trafilatura does not look. Its text, or
+    None. Only a description the page shows whole (dateline marker aside) counts."""
+    description = fold(meta.first("og:description", "description") or "")
+    if len(description) < 40:
+        return None
+    wanted, _ = fields.strip_dateline(description, profile)
+    key = title_key(wanted)
+    probe = wanted[:30]
+    if "'" in probe and '"' in probe:
+        return None
+    quote = '"' if "'" in probe else "'"
+    body = next(iter(root.iter("body")), None)
+    if body is None:
+        return None
+    for text in body.xpath(f"//text()[contains(., {quote}{probe}{quote})]"):
+        element = text.getparent()
+        while element is not None and element.tag not in BLOCK_TAGS:
+            element = element.getparent()
+        if element is None or element.tag == "body":
+            continue
+        shown: str = text_of(element)
+        if len(shown) <= SAPO_MAX and title_key(fields.strip_dateline(shown, profile)[0]) == key:
+            return shown
+    return None
 
 
 def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from crawler.extraction.dom import compiled, text_of
@@ -14,22 +15,35 @@ if TYPE_CHECKING:
 AUTHOR_MARKUP: tuple[str, ...] = (
     "[itemprop=author] [itemprop=name]",
     "[itemprop=author]",
+    "[data-role=author]",
     "a[rel=author]",
     ".author-name",
     ".author .name",
+    "[class*=author] .name",
     ".article-author",
     ".byline",
     ".author",
+    "[class*=author]",
 )
 """Author markup, most specific first; the first selector that matches is used."""
 
 _MAX_CREDIT = 80
+_ELSEWHERE = re.compile(r"comment|binh-?luan|sidebar|widget|footer|related|popular", re.I)
+
+
+def _in_article(element: HtmlElement) -> bool:
+    """Not inside comments, sidebars or footers (their names are not the article's)."""
+    for node in (element, *element.iterancestors()):
+        marker = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if node.tag in ("aside", "footer") or _ELSEWHERE.search(marker):
+            return False
+    return True
 
 
 def author_markup(root: HtmlElement) -> list[str]:
     """Texts of the first author markup found (short ones only: a credit, not a bio)."""
     for selector in AUTHOR_MARKUP:
-        texts = [text_of(e) for e in compiled(selector)(root)]
+        texts = [text_of(e) for e in compiled(selector)(root) if _in_article(e)]
         texts = [t for t in texts if t and len(t) <= _MAX_CREDIT]
         if texts:
             return list(dict.fromkeys(texts))

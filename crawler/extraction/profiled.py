@@ -108,8 +108,8 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         [
             ("template author element", author_elements),
             ("byline paragraph", text.byline_authors),
-            ("json-ld author", meta.jsonld_people()),
             ("author markup", author_markup(root)),
+            ("json-ld author", meta.jsonld_people()),
             ("meta author", meta_authors(meta)),
         ],
         ctx.outlet_names,

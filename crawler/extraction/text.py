@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -16,6 +17,12 @@ def nfc(text: str) -> str:
 def fold(text: str) -> str:
     """NFC with runs of white space (non-breaking and zero-width included) folded to one."""
     return _SPACES.sub(" ", nfc(text)).strip()
+
+
+def unescape(text: str) -> str:
+    """HTML character references decoded: JSON-LD written by templates often holds
+    "NH&#7852;T" where it means "NHẬT"."""
+    return html.unescape(text) if "&" in text else text
 
 
 def fold_or_none(text: str | None) -> str | None:

@@ -13,8 +13,9 @@ value most sources share.
 visible date printed nearest the headline) and the most precise one that names the same day
 as the most trusted wins (:func:`crawler.extraction.dates.most_precise`).
 
-**Authors.** The first source that names people: the template's author element, the byline
-paragraph, JSON-LD ``author`` persons, generic author markup, ``<meta name=author>``. Names
+**Authors.** The first source that names people, visible ones first (names as printed): the
+template's author element, the byline paragraph, generic author markup; then JSON-LD
+``author`` persons and ``<meta name=author>``. Names
 are split ("A, B", "A và B", "A - B"), capitals tamed, and organisations (the outlet, "Báo …",
 news agencies) rejected.
 """
@@ -60,7 +61,22 @@ class _Title:
     element: HtmlElement | None = None
     template: bool = False
     rejected: str | None = None
-    votes: int = 0
+    votes: float = 0
+
+
+NEAR_TITLE = 0.6
+"""Word overlap (Jaccard) above which two titles are the same headline reworded."""
+
+
+def _near(key: str, meta_keys: dict[str, set[str]]) -> bool:
+    words = set(key.split())
+    if len(words) < 3:
+        return False
+    for other in meta_keys:
+        theirs = set(other.split())
+        if theirs and len(words & theirs) / len(words | theirs) >= NEAR_TITLE:
+            return True
+    return False
 
 
 def _site_names(meta: PageMetadata, extra: tuple[str, ...]) -> list[str]:
@@ -173,12 +189,16 @@ def choose_title(
     for cand in visible:
         cand.rejected = _reject_visible(cand, sections, judge)
         cand.votes = len(meta_keys.get(title_key(cand.value), set()))
+        if not cand.votes and _near(title_key(cand.value), meta_keys):
+            # The same headline worded a little differently in the metadata (an SEO title):
+            # half a vote, enough to beat metadata but not an exact match.
+            cand.votes = 0.5
     for cand in metadata:
         best = max(
             (len(meta_keys.get(title_key(v), set())) for v in _title_variants(cand.value, names)),
             default=0,
         )
-        cand.votes = best
+        cand.votes = float(best)
         if title_key(cand.value) in sections:
             cand.rejected = "section or site name"
 
@@ -240,7 +260,9 @@ def _pick_title(
     agreed = [c for c in usable if c.votes > 0]
     if agreed:
         best = max(agreed, key=lambda c: (c.votes, c.template))
-        return best, f"visible headline confirmed by {best.votes} metadata source(s)"
+        if best.votes < 1:
+            return best, "visible headline, reworded in the metadata (most words shared)"
+        return best, f"visible headline confirmed by {best.votes:g} metadata source(s)"
     templated = [c for c in usable if c.template]
     if templated:
         return templated[0], "the template's headline element (no metadata agrees or exists)"
@@ -359,7 +381,8 @@ _ORGANISATION = re.compile(
     r"|nhóm\s+phóng\s+viên|nhóm\s+pv|thông\s+tấn\s+xã|ttxvn|vtv|vov|vnexpress|tuổi\s+trẻ"
     r"|thanh\s+niên\s+online|admin|administrator|biên\s+tập\s+viên|btv|pv|ctv|phóng\s+viên"
     r"|staff|editorial|newsroom|the\s+associated\s+press|reuters|afp|ap)\b"
-    r"|\b(?:online|điện\s+tử|news|media|press|\.vn|\.com|\.net)\b",
+    r"|\b(?:online|điện\s+tử|news|media|press|corp|jsc|ltd|inc|company|group|\.vn|\.com|\.net)\b"
+    r"|\bvn$",
     re.IGNORECASE,
 )
 
@@ -410,7 +433,8 @@ def choose_authors(
             FieldChoice(
                 value=chosen,
                 source=winner,
-                reason="first source naming people (template > byline > JSON-LD > markup > meta)"
+                reason="first source naming people (what the page shows first: template, byline, "
+                "author markup; then JSON-LD, meta)"
                 if chosen
                 else "no source names a person",
                 candidates=candidates,
