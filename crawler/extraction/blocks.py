@@ -157,10 +157,12 @@ class _Walker:
 
     def walk(self, element: HtmlElement) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == "img" and element in self.image_index:
-            self.flush()
-            self.blocks.append(Block(text="", kind="image", image=self.image_index[element]))
         if not tag or tag in _SKIP_TAGS:
+            # A picture (also inside <picture>) leaves its marker; no text is read from it.
+            for img in element.iter("img") if tag else ():
+                if img in self.image_index:
+                    self.flush()
+                    self.blocks.append(Block(text="", kind="image", image=self.image_index[img]))
             self.add(element.tail)
             return
         if tag == "br":
@@ -300,7 +302,8 @@ def read_body(body: HtmlElement, caption_selectors: tuple[str, ...], base_url: s
     for selector in caption_selectors:
         for element in compiled(selector)(body):
             inside_another = any(a in seen for a in element.iterancestors())
-            if element in seen or element is body or inside_another:
+            holds_picture = element.find(".//img") is not None  # a figure, not its caption
+            if element in seen or element is body or inside_another or holds_picture:
                 continue
             seen.add(element)
             text = text_of(element)

@@ -102,7 +102,7 @@ def finish_body(
             rule = "title of another stored article"
         elif is_furniture(text):
             rule = "furniture line"
-        elif text.casefold() in captions:
+        elif text.strip("| ").casefold() in captions:
             rule = "caption repeated as text"
         elif title and same_text(text, title):
             rule = "headline repeated"

@@ -73,8 +73,8 @@ _BULLET = re.compile(r"^(?:[-*•]\s+)")
 
 def line_key(text: str) -> str:
     """A line as matched between trafilatura's output and the page's blocks (trafilatura
-    writes list items as "- item")."""
-    return _BULLET.sub("", fold(text)).casefold()
+    writes list items as "- item" and table rows as "| cell | cell |")."""
+    return _BULLET.sub("", fold(text).strip("| ")).casefold()
 
 
 def extract_generic(ctx: PageContext, version: str) -> Article:

@@ -107,6 +107,15 @@ EXTRA_LABELS: frozenset[str] = frozenset(
 """Labels of related-news boxes besides the stop headings of
 :mod:`crawler.extraction.boilerplate` (this list also covers common English ones)."""
 
+READER_PROMO = re.compile(
+    r"\b(?:kính\s+mời|mời|trân\s+trọng\s+giới\s+thiệu|giới\s+thiệu)\s+(?:tới\s+|đến\s+|cùng\s+)?"
+    r"(?:quý\s+)?(?:độc\s+giả|bạn\s+đọc)\b",
+    re.IGNORECASE,
+)
+"""A box that opens by addressing the readers ("… giới thiệu độc giả", "Mời bạn đọc …") is
+the outlet promoting something, not the story (a paragraph of the story may say it; a box
+opening with it is a promotion)."""
+
 LINK_DENSE_SHARE = 0.6
 """A container whose text is at least this much link text is a list of links."""
 
@@ -308,6 +317,8 @@ def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
 def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> str | None:
     if len(text) <= _AD_MAX_TEXT and _is_ad_slot(element):
         return "ad slot (id/class)"
+    if tag in _CONTAINERS and _has_block_children(element) and READER_PROMO.search(text[:160]):
+        return "box addressed to the readers (a promotion)"
     link_chars, same_site, articles = _link_stats(element, judge)
     share = link_chars / max(len(text), 1)
     label = _label_of(element)
