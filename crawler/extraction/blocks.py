@@ -293,13 +293,23 @@ def prune(body: HtmlElement, selectors: tuple[str, ...]) -> list[tuple[str, Html
     return removed
 
 
-def read_body(body: HtmlElement, caption_selectors: tuple[str, ...], base_url: str) -> BodyContent:
-    """Blocks, pictures and captions of an already pruned body element."""
+def read_body(
+    body: HtmlElement,
+    caption_selectors: tuple[str, ...],
+    base_url: str,
+    generic_captions: tuple[str, ...] = (),
+) -> BodyContent:
+    """Blocks, pictures and captions of an already pruned body element.
+
+    ``caption_selectors`` are the template's own (trusted whatever their length);
+    ``generic_captions`` markup common to many CMSes, trusted only for caption-sized text."""
     order = {element: index for index, element in enumerate(body.iter())}
     pictures = [img for img in body.iter("img") if image_url(img, base_url)]
     captions: list[tuple[int, str, HtmlElement]] = []
     seen: set[HtmlElement] = set()
-    for selector in caption_selectors:
+    trusted = len(caption_selectors)
+    for number, selector in enumerate((*caption_selectors, *generic_captions)):
+        limit = None if number < trusted else CAPTION_MAX_CHARS
         for element in compiled(selector)(body):
             inside_another = any(a in seen for a in element.iterancestors())
             holds_picture = element.find(".//img") is not None  # a figure, not its caption
@@ -307,7 +317,7 @@ def read_body(body: HtmlElement, caption_selectors: tuple[str, ...], base_url: s
                 continue
             seen.add(element)
             text = text_of(element)
-            if text and len(text) <= CAPTION_MAX_CHARS:
+            if text and (limit is None or len(text) <= limit):
                 captions.append((order.get(element, 0), text, element))
     captions.sort(key=lambda item: item[0])
 

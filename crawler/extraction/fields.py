@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from crawler.extraction.metadata import PageMetadata
     from crawler.outlets import OutletProfile
 
-# A parenthesised dateline marker such as "(Baohatinh.vn) - " or "(HGO) – ".
-GENERIC_DATELINE = re.compile(r"^\s*\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*")
+# A dateline marker: parenthesised such as "(Baohatinh.vn) - " or "(HGO) – ", or a bare
+# capitalised acronym such as "TPO - " or "QTO - ".
+GENERIC_DATELINE = re.compile(
+    r"^\s*(?:\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*|[A-ZĐ]{2,6}\s*[-–—]\s+)"
+)
 _VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 _HOME_CRUMBS = {"trang chủ", "home", "trang chu", "tin tức"}
 _SLUG_MAX = 120

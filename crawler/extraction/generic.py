@@ -111,7 +111,7 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     content = BodyContent()
     if body is not None and lines:
         pruned = _block_pruned(body, ctx)
-        whole = read_body(body, GENERIC_CAPTIONS, url)
+        whole = read_body(body, (), url, GENERIC_CAPTIONS)
         content = assemble(lines, whole, pruned, ctx)
     language = fields.language(meta, "\n".join(lines), profile)
     vietnamese = language == "vi"

@@ -80,6 +80,9 @@ THIN_TEXT = 600
 SOFT404_TEXT = 400
 """A not-found message with more text than this around it is an article about a 404."""
 
+GALLERY_BODY = 200
+"""A page of pictures whose text outside the captions is shorter than this is a gallery."""
+
 LISTING_LINKS = 12
 """Same-outlet article links a listing page holds at least."""
 
@@ -136,6 +139,11 @@ class PageKind:
 
 
 ARTICLE = PageKind("article", "")
+
+
+def _is_site_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def _section_kind(url: str) -> str | None:
@@ -213,6 +221,18 @@ def classify(
         return PageKind("soft404", f"the page says it does not exist ({said[:80]!r})")
     if size < SOFT404_TEXT and NOT_FOUND.search(text):
         return PageKind("soft404", f"its only text says the page does not exist ({text[:80]!r})")
+    if size < THIN_TEXT:
+        canonical = meta.canonical or meta.first("og:url")
+        if canonical and _is_site_root(canonical) and not _is_site_root(article.url):
+            return PageKind(
+                "soft404", f"an article URL whose page calls itself the home page ({canonical})"
+            )
+        body = next(iter(root.iter("body")), None)
+        found = NOT_FOUND.search(body.text_content()) if body is not None else None
+        if found is not None:
+            return PageKind(
+                "soft404", f"little text, and the page says {found.group(0)!r} somewhere"
+            )
 
     section = _section_kind(article.url)
     declared = _declared_kind(meta)
@@ -235,6 +255,14 @@ def classify(
         if strong and size < THIN_TEXT:
             why = ", ".join(evidence)
             return PageKind(kind, f"a {kind} page ({why}), {size} characters of text")
+    captions = [i["caption"] for i in article.images if i["caption"]]
+    body_size = len(article.body or "")
+    if len(article.images) >= 3 and body_size < GALLERY_BODY and sum(map(len, captions)) >= 200:
+        return PageKind(
+            "gallery",
+            f"a photo story: {len(article.images)} pictures, its text is their captions "
+            f"({body_size} characters outside them)",
+        )
     if declared == "listing" and size < THIN_TEXT * 3:
         return PageKind("listing", "its metadata says it is a collection page")
     links = signals.article_links

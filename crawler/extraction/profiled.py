@@ -83,7 +83,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     for selector, element in prune(body, template.prune):
         explain.prune(f"template prune selector {selector}", text_of(element))
     explain.pruned.extend(prune_structure(body, ctx.judge))
-    content = read_body(body, (*template.caption, *GENERIC_CAPTIONS), base_url)
+    content = read_body(body, template.caption, base_url, GENERIC_CAPTIONS)
     text = finish_body(
         content,
         ctx,
