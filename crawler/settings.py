@@ -12,6 +12,8 @@ import os
 BOT_NAME = "vn_news_archive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Applies ARCHIVE_OUTLET_MODULES before the outlet spiders are generated.
+SPIDER_LOADER_CLASS = "crawler.outlets.loader.OutletSpiderLoader"
 
 
 def _env(name: str, default: str) -> str:
@@ -50,6 +52,18 @@ ARCHIVE_NEAR_DUP_THRESHOLD = float(_env("ARCHIVE_NEAR_DUP_THRESHOLD", "0.7"))
 
 ARCHIVE_FIRST_CRAWL_DAYS = int(_env("ARCHIVE_FIRST_CRAWL_DAYS", "2"))
 """How far back an outlet's first incremental crawl looks, in days."""
+
+ARCHIVE_LEARN_BOILERPLATE = _env("ARCHIVE_LEARN_BOILERPLATE", "true").lower() not in (
+    "0",
+    "false",
+    "no",
+)
+"""Apply the boilerplate learned from the archive while crawling, and learn it again from
+what each crawl archived (``crawler boilerplate learn`` does the same by hand)."""
+
+ARCHIVE_OUTLET_MODULES = _env("ARCHIVE_OUTLET_MODULES", "")
+"""Comma-separated Python modules outside the package that each define an outlet
+``PROFILE`` (``mypapers.baoxyz,mypapers.baoabc``): outlets added without forking."""
 
 # --- Politeness -----------------------------------------------------------------------------
 
@@ -104,6 +118,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # One pages row per response (with its WARC location) and one crawl_runs row per crawl.
     "pipelines.pages.PageLedger": 500,
+    # Learned boilerplate handed to the spider, learned again when it closes.
+    "crawler.extensions.boilerplate.LearnedBoilerplateExtension": 600,
 }
 # Forgets JOBDIR request fingerprints after a hard kill, so --resume leaves no holes.
 DUPEFILTER_CLASS = "crawler.middleware.dupefilter.CrashSafeDupeFilter"

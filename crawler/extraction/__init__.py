@@ -39,6 +39,7 @@ from crawler.extraction.sniff import sniff_profile
 from crawler.extraction.structure import LinkJudge, looks_like_article_path
 from crawler.extraction.voting import outlet_names
 from crawler.outlets import OutletProfile, profile_for_url
+from crawler.urls import fold_host
 
 if TYPE_CHECKING:
     from crawler.items import Article
@@ -52,20 +53,27 @@ __all__ = [
     "extract",
     "extract_page",
     "extractor_version",
+    "outlet_key",
 ]
 
 EXTRACTOR_VERSION = "2.0.0"
 """Version of the extraction code; bump it when a change alters extracted fields."""
 
 
-def extractor_version(profile: OutletProfile | None) -> str:
-    """The code version plus a digest of the outlet profile (or trafilatura's version).
+def extractor_version(
+    profile: OutletProfile | None, learned: LearnedBoilerplate | None = None
+) -> str:
+    """The code version plus a digest of the outlet profile (or trafilatura's version), and
+    of the learned boilerplate when there is some.
 
-    Changing an outlet's selectors changes its version, so stored articles extracted with
-    the old profile can be found and re-extracted."""
+    Changing an outlet's selectors, or learning its boilerplate again, changes its version,
+    so stored articles extracted before can be found and re-extracted."""
     if profile is None:
-        return f"{EXTRACTOR_VERSION}+generic.trafilatura-{trafilatura.__version__}"
-    return _profile_version(profile.name, repr(profile), profile.template.name)
+        version = f"{EXTRACTOR_VERSION}+generic.trafilatura-{trafilatura.__version__}"
+    else:
+        version = _profile_version(profile.name, repr(profile), profile.template.name)
+    digest = learned.digest if learned is not None else ""
+    return f"{version}.lb-{digest}" if digest else version
 
 
 @cache
@@ -74,9 +82,11 @@ def _profile_version(name: str, description: str, template: str) -> str:
     return f"{EXTRACTOR_VERSION}+{template}.{digest}"
 
 
-def _sniffed_version(profile: OutletProfile) -> str:
+def _sniffed_version(profile: OutletProfile, learned: LearnedBoilerplate | None) -> str:
     digest = hashlib.sha256(repr(profile.template).encode("utf-8")).hexdigest()[:10]
-    return f"{EXTRACTOR_VERSION}+sniffed-{profile.template.name}.{digest}"
+    version = f"{EXTRACTOR_VERSION}+sniffed-{profile.template.name}.{digest}"
+    extra = learned.digest if learned is not None else ""
+    return f"{version}.lb-{extra}" if extra else version
 
 
 @dataclass
@@ -144,7 +154,9 @@ def _extract(
 ) -> tuple[Article, PageContext]:
     ctx, profile, sniffed = _context(html, url, content_type, learned, explain, judging)
     if profile is not None:
-        version = _sniffed_version(profile) if sniffed else extractor_version(profile)
+        version = (
+            _sniffed_version(profile, learned) if sniffed else extractor_version(profile, learned)
+        )
         explain.path = (
             f"sniffed template {profile.template.name}"
             if sniffed
@@ -161,7 +173,7 @@ def _extract(
         if profile is not None
         else "generic"
     )
-    return extract_generic(ctx, extractor_version(profile)), ctx
+    return extract_generic(ctx, extractor_version(profile, learned)), ctx
 
 
 def extract(
@@ -220,9 +232,9 @@ def extract_page(
 
 
 def outlet_key(url: str) -> str:
-    """The outlet a page belongs to, as learned boilerplate is keyed: its profile's domain,
-    else its host without ``www.``."""
+    """The outlet a page belongs to, as learned boilerplate is keyed (``Article.outlet``):
+    its profile's domain, else its host without ``www.``/``m.``."""
     profile = profile_for_url(url)
     if profile is not None:
         return profile.domain
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    return fold_host(urlsplit(url).hostname or "")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from crawler.extraction import fields
 from crawler.extraction.boilerplate import is_furniture, is_stop_heading
-from crawler.extraction.bylines import looks_like_byline, parse_byline
+from crawler.extraction.bylines import has_credit_prefix, looks_like_byline, parse_byline
 from crawler.extraction.captions import attach_captions
 from crawler.extraction.structure import is_box_label, suspicious_blocks
 
@@ -29,6 +29,10 @@ _SOURCE_CREDIT = re.compile(
     r"^[(\[]?\s*(?i:theo|nguồn)\s*:?\s+[A-ZĐÀ-Ỹ0-9][\w.&-]*(?:\s+[A-ZĐÀ-Ỹ0-9][\w.&-]*){0,5}"
     r"\s*[)\]]?\.?$"
 )
+
+
+MAX_BYLINE_LINES = 4
+"""At most this many names are taken from byline lines at the end of a body."""
 
 
 @dataclass
@@ -118,8 +122,21 @@ def finish_body(
         explain.prune("source credit line", kept.pop().text)
     if byline_last and kept and kept[-1].kind == "p" and looks_like_byline(kept[-1].text):
         line = kept.pop().text
-        result.byline_authors = parse_byline(line)
+        names = parse_byline(line)
         explain.prune("byline paragraph (names go to authors)", line)
+        # Co-authors printed one per line ("<a>A</a> <a>B</a>" as two blocks).
+        while (
+            kept
+            and len(names) < MAX_BYLINE_LINES
+            and kept[-1].kind == "p"
+            and len(kept[-1].text) <= 40
+            and not has_credit_prefix(kept[-1].text)
+            and looks_like_byline(kept[-1].text)
+        ):
+            line = kept.pop().text
+            names = parse_byline(line) + names
+            explain.prune("byline paragraph (names go to authors)", line)
+        result.byline_authors = names
     if lead_may_open and kept:
         lead, marked = fields.strip_dateline(kept[0].text, ctx.profile)
         if marked or (bold_lead and kept[0].bold_share > 0.9 and kept[0].kind == "p"):

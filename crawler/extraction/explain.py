@@ -9,9 +9,12 @@ boilerplate. It is what an operator reads when an outlet changes its template.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.extraction.structure import PrunedBlock
+
+if TYPE_CHECKING:
+    from crawler.extraction import PageOutcome
 
 
 @dataclass
@@ -98,3 +101,48 @@ class Explanation:
             "pruned": [{"rule": p.rule, "text": p.text} for p in self.pruned],
             "suspicious": [{"reason": r, "text": t} for r, t in self.suspicious],
         }
+
+
+_WIDTH = 110
+
+
+def _cut(text: Any, width: int = _WIDTH) -> str:
+    value = text if isinstance(text, str) else repr(text)
+    return value if len(value) <= width else value[: width - 3] + "..."
+
+
+def format_explanation(outcome: PageOutcome) -> str:
+    """What an operator reads: page verdict, field decisions, pruned and suspicious blocks."""
+    article, explanation = outcome.extracted, outcome.explanation
+    assert article is not None and explanation is not None
+    lines = [f"page:      {article.url}"]
+    if outcome.article is None:
+        lines.append(f"verdict:   NOT STORED: {outcome.failure}")
+    else:
+        lines.append("verdict:   an article")
+    lines += [
+        f"read as:   {explanation.path}",
+        f"decoded:   {explanation.decoding}",
+        f"body from: {explanation.body_source}",
+        "",
+        "fields",
+    ]
+    for name, choice in explanation.fields.items():
+        lines.append(f"  {name} = {_cut(choice.value, 90)}")
+        if choice.source:
+            lines.append(f"    won:  {choice.source}: {choice.reason}")
+        else:
+            lines.append(f"    {choice.reason}")
+        for candidate in choice.candidates:
+            if candidate.source == choice.source and candidate.rejected is None:
+                continue
+            note = f" - {candidate.rejected}" if candidate.rejected else ""
+            votes = f" ({candidate.votes:g} votes)" if candidate.votes else ""
+            lines.append(f"    beat: {candidate.source}{votes}: {_cut(candidate.value, 70)}{note}")
+    lines += ["", f"pruned from the body ({len(explanation.pruned)})"]
+    for pruned in explanation.pruned:
+        lines.append(f"  [{pruned.rule}] {_cut(pruned.text, 90)}")
+    lines += ["", f"left in the body but suspicious ({len(explanation.suspicious)})"]
+    for reason, text in explanation.suspicious:
+        lines.append(f"  [{reason}] {_cut(text, 90)}")
+    return "\n".join(lines)

@@ -56,6 +56,15 @@ class LearnedBoilerplate:
     samples: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Fingerprint → one text it was learned from (for explanations)."""
 
+    @property
+    def digest(self) -> str:
+        """A short digest of what was learned: part of the extractor version, so articles
+        extracted before a (re)learning are found by ``crawler reextract``."""
+        if not self.fingerprints:
+            return ""
+        joined = "\n".join(sorted(self.fingerprints))
+        return hashlib.blake2b(joined.encode("ascii"), digest_size=4).hexdigest()
+
     def is_boilerplate(self, text: str) -> bool:
         """Whether a block of this outlet's pages is learned boilerplate."""
         return len(text) >= MIN_BLOCK_CHARS and fingerprint(text) in self.fingerprints

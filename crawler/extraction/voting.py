@@ -426,7 +426,7 @@ def choose_authors(
         for name in rejected:
             candidates.append(Candidate(source, name, 0, "an organisation, not a person"))
         if kept and not chosen:
-            chosen, winner = kept, source
+            chosen, winner = list(dict.fromkeys(kept)), source
     if explain is not None:
         explain.choose(
             "authors",
