@@ -210,15 +210,17 @@ def _domain(url: str) -> str | None:
 class LearnedCache:
     """Each outlet's learned boilerplate, loaded once per re-extraction."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+        """The connection to read through (set by the caller; one transaction at a time)."""
         self.by_outlet: dict[str, LearnedBoilerplate] = {}
 
     def __call__(self, url: str) -> LearnedBoilerplate:
         """The learned boilerplate of the outlet serving ``url``."""
         key = outlet_key(url)
         if key not in self.by_outlet:
-            self.by_outlet[key] = load_learned(self.engine, key)
+            assert self.conn is not None
+            self.by_outlet[key] = load_learned(self.conn, key)
         return self.by_outlet[key]
 
     def version(self, url: str) -> str:
@@ -241,8 +243,9 @@ def reextract(
     """Re-extract the archive (see the module docstring); the summary."""
     summary = ReextractSummary()
     repo = Repository() if threshold is None else Repository(threshold=threshold)
-    learned = LearnedCache(engine)
+    learned = LearnedCache()
     with engine.connect() as conn:
+        learned.conn = conn
         candidates = find_candidates(
             conn,
             outlets or [],
@@ -261,6 +264,7 @@ def reextract(
         for start in range(0, len(candidates), BATCH):
             batch = candidates[start : start + BATCH]
             with engine.begin() as conn:
+                learned.conn = conn
                 for cand in batch:
                     _one(conn, repo, data_dir, cand, summary, learned)
             repo.commit_caches()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, insert, or_, select
+from sqlalchemy import Connection, Table, delete, insert, or_, select
 
 from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
@@ -38,7 +38,7 @@ from crawler.storage import models
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -240,18 +240,27 @@ def learn(
     return [learn_outlet(engine, data_dir, outlet, sample=sample) for outlet in outlets]
 
 
-def load_learned(engine: Engine, outlet: str) -> LearnedBoilerplate:
-    """The outlet's learned boilerplate and its stored articles' title fingerprints."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(LEARNED.c.fingerprint, LEARNED.c.text).where(LEARNED.c.outlet == outlet)
-        ).all()
-        titles = conn.execute(
-            select(_ARTICLES.c.title)
-            .join(_OUTLETS, _OUTLETS.c.id == _ARTICLES.c.outlet_id)
-            .where(_OUTLETS.c.domain == outlet, _ARTICLES.c.title.is_not(None))
-        ).scalars()
-        title_keys = frozenset(fingerprint(t) for t in titles if t)
+def load_learned(bind: Engine | Connection, outlet: str) -> LearnedBoilerplate:
+    """The outlet's learned boilerplate and its stored articles' title fingerprints.
+
+    ``bind`` is an engine, or a connection to read through (inside a transaction that holds
+    SQLite's write lock, a second connection would wait for it)."""
+    if isinstance(bind, Connection):
+        return _load(bind, outlet)
+    with bind.connect() as conn:
+        return _load(conn, outlet)
+
+
+def _load(conn: Connection, outlet: str) -> LearnedBoilerplate:
+    rows = conn.execute(
+        select(LEARNED.c.fingerprint, LEARNED.c.text).where(LEARNED.c.outlet == outlet)
+    ).all()
+    titles = conn.execute(
+        select(_ARTICLES.c.title)
+        .join(_OUTLETS, _OUTLETS.c.id == _ARTICLES.c.outlet_id)
+        .where(_OUTLETS.c.domain == outlet, _ARTICLES.c.title.is_not(None))
+    ).scalars()
+    title_keys = frozenset(fingerprint(t) for t in titles if t)
     return LearnedBoilerplate(
         outlet=outlet,
         fingerprints=frozenset(str(r.fingerprint) for r in rows),
