@@ -31,6 +31,7 @@ from crawler.extraction import fields
 from crawler.extraction.blocks import BLOCK_TAGS, Block, BodyContent, read_body
 from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.boilerplate import is_stop_heading
+from crawler.extraction.bylines import looks_like_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
 from crawler.extraction.dom import text_of
 from crawler.extraction.explain import FieldChoice
@@ -48,6 +49,8 @@ from crawler.extraction.voting import (
 from crawler.items import Article
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lxml.html import HtmlElement
 
     from crawler.extraction.context import PageContext
@@ -118,8 +121,8 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     text = finish_body(content, ctx, title=title, lead_may_open=False)
     images = content.images
     blocks = text.blocks
-    if ctx.signals is not None and ctx.signals.article_links is not None:
-        ctx.listing = listing_evidence(blocks, root, ctx.judge)
+    if ctx.signals is not None and ctx.signals.links is not None:
+        ctx.listing = listing_evidence(blocks, ctx.signals.links)
 
     sapo: str | None = None
     sapo_source: str | None = None
@@ -290,12 +293,20 @@ def _worth_taking_back(gap: Block, k: int, blocks: list[Block], chosen: set[int]
     return False
 
 
-def _match(keys: list[str], blocks: list[Block]) -> dict[int, int]:
-    """Line index -> index of the page block it came from (in page order where possible)."""
+def _match(keys: list[str], whole: BodyContent) -> dict[int, int]:
+    """Line index -> index of the page block it came from (in page order where possible).
+
+    A line that is a picture's caption (read off the page's caption markup) is matched with
+    that picture's marker."""
+    blocks = whole.blocks
     where: dict[str, list[int]] = {}
     for j, block in enumerate(blocks):
         if block.kind != "image":
             where.setdefault(line_key(block.text), []).append(j)
+        elif block.image is not None:
+            caption = whole.images[block.image]["caption"]
+            if caption:
+                where.setdefault(line_key(caption), []).append(j)
     position: dict[int, int] = {}
     used: set[int] = set()
     cursor = 0
@@ -340,7 +351,7 @@ def assemble(
     are dropped."""
     keys = [line_key(line) for line in lines]
     blocks = whole.blocks
-    position = _match(keys, blocks)
+    position = _match(keys, whole)
     # trafilatura breaks some paragraphs at the source's line breaks: a skipped block whose
     # text it did output, in pieces, is no gap.
     said = " ".join(keys)
@@ -355,6 +366,11 @@ def assemble(
             used_images.append(image)
             out.append(Block(text="", kind="image", image=len(used_images) - 1))
 
+    marker_of = {b.image: k for k, b in enumerate(blocks) if b.kind == "image"}
+
+    def picture_of(image: int) -> None:
+        picture(marker_of[image])
+
     previous: int | None = None
     for index, line in enumerate(lines):
         j = position.get(index)
@@ -363,7 +379,7 @@ def assemble(
             if previous is None:  # a lead photo just before the first line
                 while start > 0 and blocks[start - 1].kind == "image":
                     start -= 1
-            for k in range(start, j):
+            for k in range(start, j + 1 if blocks[j].kind == "image" else j):
                 gap = blocks[k]
                 if gap.kind == "image":
                     picture(k)
@@ -383,14 +399,58 @@ def assemble(
         if rule is not None:
             ctx.explain.prune(rule, line)
             continue
+        if j is None:
+            line = _without_captions(line, whole, picture_of)
+            if not line:
+                continue
         out.append(_with_features(line, blocks[j] if j is not None else None))
     if previous is not None:  # pictures right after the last line belong to the article
         for k in range(previous + 1, min(previous + 3, len(blocks))):
             if blocks[k].kind == "image":
                 picture(k)
+        out.extend(_trailing_byline(blocks, previous, container))
     images = [whole.images[i] for i in used_images]
     captions = [i["caption"] for i in images if i["caption"]]
     return BodyContent(blocks=out, images=images, captions=captions)
+
+
+CAPTION_IN_LINE_MIN = 20
+"""Captions shorter than this are not looked for inside other lines."""
+
+
+def _without_captions(line: str, whole: BodyContent, picture_of: Callable[[int], None]) -> str:
+    """A line trafilatura joined from captions (pictures in a row): the captions go to their
+    pictures (marked here), what is left of the line stays text."""
+    for image, item in enumerate(whole.images):
+        caption = item["caption"]
+        if not caption or len(caption) < CAPTION_IN_LINE_MIN:
+            continue
+        at = line.casefold().find(caption.casefold())
+        if at < 0 or len(line.casefold()) != len(line):
+            continue
+        picture_of(image)
+        line = fold(line[:at] + " " + line[at + len(caption) :])
+    return line
+
+
+TRAILING_BLOCKS = 3
+"""How many blocks after the article's last line are looked at for its byline."""
+
+
+def _trailing_byline(blocks: list[Block], last: int, container: HtmlElement | None) -> list[Block]:
+    """The byline lines right after the article's last line, which trafilatura often drops
+    (names in links, a credit box under the body): handed to the byline rule."""
+    scope = container.getparent() if container is not None else None
+    found: list[Block] = []
+    for block in blocks[last + 1 : last + 1 + TRAILING_BLOCKS]:
+        if block.kind == "image":
+            continue
+        if block.kind != "p" or not looks_like_byline(block.text):
+            break
+        if scope is not None and not _inside(block.element, scope):
+            break
+        found.append(block)
+    return found
 
 
 def _with_features(line: str, source: Block | None) -> Block:

@@ -108,17 +108,51 @@ class PageSignals:
     """Distinct links to the outlet's articles; only counted (not None) on pages whose
     JSON-LD does not declare an article."""
 
+    links: LinkLayout | None = None
+    """Where those links stand in the page (same condition)."""
+
+
+@dataclass(frozen=True)
+class LinkLayout:
+    """The page's elements in document order and where its article links stand, read before
+    pruning (which removes headline links) for :func:`listing_evidence`."""
+
+    order: dict[HtmlElement, int]
+    """Document position of every element."""
+
+    positions: list[int]
+    """Sorted positions of the links to the outlet's articles."""
+
+    headlines: frozenset[str]
+    """Texts (case-folded) of those links long enough to be headlines."""
+
 
 def read_signals(root: HtmlElement, meta: PageMetadata, judge: LinkJudge) -> PageSignals:
     """The page's kind signals (call before anything prunes the tree)."""
+    counted = not declares_article(meta)
     return PageSignals(
         video_player=_has_player(root, "video"),
         audio_player=_has_player(root, "audio"),
         layout_classes=" ".join(
             str(e.get("class") or "") for e in (root, *root.iter("body"))
         ).lower(),
-        article_links=None if declares_article(meta) else _article_links(root, judge),
+        article_links=_article_links(root, judge) if counted else None,
+        links=_layout(root, judge) if counted else None,
     )
+
+
+def _layout(root: HtmlElement, judge: LinkJudge) -> LinkLayout:
+    order = {element: index for index, element in enumerate(root.iter())}
+    positions: list[int] = []
+    headlines: set[str] = set()
+    for anchor in root.iter("a"):
+        if judge.kind(str(anchor.get("href") or "")) != "article":
+            continue
+        positions.append(order[anchor])
+        text = fold(anchor.text_content()).casefold()
+        if len(text) >= HEADLINE_MIN:
+            headlines.add(text)
+    return LinkLayout(order, sorted(positions), frozenset(headlines))
 
 
 @dataclass(frozen=True)
@@ -307,37 +341,25 @@ HEADLINE_MIN = 25
 """An article link's text at least this long is a headline (shorter ones are labels)."""
 
 
-def listing_evidence(blocks: list[Block], root: HtmlElement, judge: LinkJudge) -> tuple[int, int]:
+def listing_evidence(blocks: list[Block], layout: LinkLayout) -> tuple[int, int]:
     """How the extracted text sits among the page's links: (entry lines, lines).
 
     A line is a listing entry when a link to another article stands between it and the
     previous line in the page (the next entry's headline: the text is the entries'
     teasers), or when the line contains a headline (extractors join an entry's headline and
-    teaser). An article's paragraphs follow each other with no such link between them
-    (inline related links are pruned before this runs)."""
-    order = {element: index for index, element in enumerate(root.iter())}
-    links: list[int] = []
-    headlines: set[str] = set()
-    for anchor in root.iter("a"):
-        if judge.kind(str(anchor.get("href") or "")) != "article":
-            continue
-        if anchor in order:
-            links.append(order[anchor])
-        text = fold(anchor.text_content()).casefold()
-        if len(text) >= HEADLINE_MIN:
-            headlines.add(text)
-    links.sort()
+    teaser). An article's paragraphs follow each other with no such link between them."""
+    links = layout.positions
     entries = 0
     previous: int | None = None
     for block in blocks:
         line = block.text.casefold()
-        position = order.get(block.element) if block.element is not None else None
+        position = layout.order.get(block.element) if block.element is not None else None
         between = False
         if position is not None and previous is not None and position > previous:
             first = bisect_right(links, previous)
             between = first < len(links) and links[first] < position
         if position is not None:
             previous = position
-        if between or any(h in line for h in headlines):
+        if between or any(h in line for h in layout.headlines):
             entries += 1
     return entries, len(blocks)

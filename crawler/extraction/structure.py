@@ -16,8 +16,9 @@ it is read, in this order (each removal is recorded with its rule for ``--explai
    another page of the same outlet (related-news lists, topic boxes), and a paragraph that is
    nothing but a link to the same outlet (an inline "related" link between paragraphs).
 
-A block that holds most of the body's text is never removed by 4 or 5: a rule that would
-empty the article is wrong about it.
+A block that holds most of the body's text is never removed by 4 or 5, and rule 5 stops
+once it has removed :data:`LINK_RULES_MAX` of the body's text: a rule that would empty the
+article is wrong about it.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ INLINE_LINK_SHARE = 0.9
 MAJORITY = 0.5
 """A block holding this share of the body's text or more is never pruned structurally."""
 
+LINK_RULES_MAX = 0.6
+"""The link rules (5) never remove more than this share of the body's text in all."""
+
 
 @dataclass
 class PrunedBlock:
@@ -180,7 +184,7 @@ class LinkJudge:
 
 
 GENERIC_ARTICLE_PATTERNS: tuple[str, ...] = (
-    r"[-/_.][a-z]?\d{4,}(?:\.[a-z]{3,5})?/?$",  # an id at the end: -post123456.html, -a196670
+    r"[-/_.][a-z]{0,5}\d{4,}(?:\.[a-z]{3,5})?/?$",  # an id at the end: -post123456.html, -a196670
     r"/\d{4}/\d{1,2}/",  # a dated folder
     r"/[\w%]+(?:-[\w%]+){4,}(?:\.html?)?/?$",  # a long hyphenated slug
 )
@@ -293,6 +297,7 @@ def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
     total = len(text_of(body))
     if total == 0:
         return pruned
+    linked_away = 0
     for element in list(body.iter()):
         if element is body or not isinstance(element.tag, str):
             continue
@@ -307,6 +312,10 @@ def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
         if len(text) >= MAJORITY * total:
             continue
         rule = _rule_for(element, tag, text, judge)
+        if rule is not None and rule.startswith(("link-dense", "inline link")):
+            if linked_away + len(text) > LINK_RULES_MAX * total:
+                continue
+            linked_away += len(text)
         if rule is not None:
             lines = tuple(b.text for b in read_body(element, (), judge.page_url).text_blocks())
             pruned.append(PrunedBlock(rule, _excerpt(text), lines))
