@@ -119,6 +119,16 @@ class OutletProfile:
     overrides: dict[str, Any] = field(default_factory=dict)
     """Template fields this outlet changes, e.g. ``{"prune": (...)}``; applied at registration."""
 
+    def __post_init__(self) -> None:
+        for name in ("aliases", "dateline_markers", "article_patterns", "deny_patterns",
+                     "sitemaps", "feeds", "listings"):  # fmt: skip
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise TypeError(
+                    f"outlet {self.name!r}: {name} must be a tuple of strings, got {value!r} "
+                    '(a single value needs a trailing comma: ("x",))'
+                )
+
     @property
     def hosts(self) -> tuple[str, ...]:
         """Every host name of the outlet: the domain, ``www.`` and ``m.`` forms and aliases."""
