@@ -78,6 +78,15 @@ def cut_related(blocks: list[Block], ctx: PageContext) -> list[Block]:
     return blocks
 
 
+def _style(block: Block) -> str:
+    """How a line is set apart: co-author lines share it (links, bold), text lines do not."""
+    if block.link_share >= 0.9:
+        return "link"
+    if block.bold_share >= 0.9:
+        return "bold"
+    return "plain"
+
+
 def _label(block: Block) -> bool:
     return block.kind in ("h", "p") and block.bold_share > 0.5 and is_box_label(block.text)
 
@@ -121,15 +130,19 @@ def finish_body(
         result.source_credit = kept[-1].text
         explain.prune("source credit line", kept.pop().text)
     if byline_last and kept and kept[-1].kind == "p" and looks_like_byline(kept[-1].text):
-        line = kept.pop().text
+        byline = kept.pop()
+        line = byline.text
         names = parse_byline(line)
         explain.prune("byline paragraph (names go to authors)", line)
         # Co-authors printed one per line ("<a>A</a> <a>B</a>" as two blocks).
+        last_style = _style(byline)
         while (
             kept
             and len(names) < MAX_BYLINE_LINES
             and kept[-1].kind == "p"
             and len(kept[-1].text) <= 40
+            and _style(kept[-1]) == last_style
+            and last_style != "plain"
             and not has_credit_prefix(kept[-1].text)
             and looks_like_byline(kept[-1].text)
         ):

@@ -20,6 +20,14 @@ _CREDIT_PREFIX = re.compile(
 _SEPARATORS = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\svà\s|&|/)\s*")
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ỸĐ][\w']*\.?|(?:[A-ZĐ]\.)+[A-ZĐ]?\.?|[A-ZĐ]{1,3})$")
 _SOURCE = re.compile(r"^\s*\(?\s*(?:theo|nguồn)\b", re.IGNORECASE)
+# A person named with a title ("Bà Trần Thị Lệ", "PGS.TS Nguyễn An") is someone the story
+# quotes, never the credit line: bylines print bare names. ("Anh", "Em", "Cô" are left out:
+# they are given names too, "Anh Dũng".)
+_HONORIFIC = re.compile(
+    r"^(?:ông|bà|chị|cụ|thầy|đồng\s+chí|gs|pgs|ts|ths|bs|ls|nsnd|nsưt|"
+    r"mr|mrs|ms|dr)\b\.?",
+    re.IGNORECASE,
+)
 # "Hà Thu (tổng hợp)", "Minh Anh (theo Reuters)": a note on how the piece was made.
 _NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 # "Theo Hồ Hương", "Nguồn: X", "By Jane Doe": the credit word before a name.
@@ -48,7 +56,7 @@ def looks_like_byline(text: str) -> bool:
     line = _NOTE.sub("", fold(text))
     if not line or len(line) > 80 or any(ch.isdigit() for ch in line):
         return False
-    if _SOURCE.match(line):
+    if _SOURCE.match(line) or _HONORIFIC.match(line):
         return False
     if has_credit_prefix(line):
         return True

@@ -308,6 +308,10 @@ def classify(
                 f"{entries} of its {lines} text lines are listing entries (a headline link "
                 "between them or inside them); no JSON-LD article",
             )
+    if links is not None and links >= LISTING_LINKS and not article.body:
+        return PageKind(
+            "listing", f"no text of its own besides {links} links to articles, no JSON-LD article"
+        )
     if links is not None and links >= LISTING_LINKS:
         date = explain.fields.get("published_at")
         title = explain.fields.get("title")

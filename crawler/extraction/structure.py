@@ -13,8 +13,9 @@ it is read, in this order (each removal is recorded with its rule for ``--explai
    kiện", "Tin liên quan", "Đọc thêm", "Xem thêm", "Tin cùng chuyên mục" ...), or a paragraph
    that is such a label followed by links.
 5. **Link-dense blocks**: a container whose text is mostly links, at least one of them to
-   another page of the same outlet (related-news lists, topic boxes), and a paragraph that is
-   nothing but a link to the same outlet (an inline "related" link between paragraphs).
+   another page of the same outlet (related-news lists, topic boxes); a related card (a
+   heading that is a link to another article of the outlet, with a short teaser); and a
+   paragraph that is nothing but a link to the same outlet (an inline "related" link).
 
 A block that holds most of the body's text is never removed by 4 or 5, and rule 5 stops
 once it has removed :data:`LINK_RULES_MAX` of the body's text: a rule that would empty the
@@ -265,6 +266,26 @@ def _link_stats(element: HtmlElement, judge: LinkJudge) -> tuple[int, int, int]:
     return chars, same_site, articles
 
 
+CARD_MAX = 500
+"""A related card (headline link, teaser) holds at most this much text."""
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _headline_link(element: HtmlElement, judge: LinkJudge) -> bool:
+    """Whether the element holds a heading that is wholly a link to another article."""
+    for heading in element.iter(*_HEADINGS):
+        text = text_of(heading)
+        anchors = list(heading.iter("a"))
+        if not text or not anchors:
+            continue
+        linked = sum(len(text_of(a)) for a in anchors)
+        kinds = {judge.kind(str(a.get("href") or "")) for a in anchors}
+        if linked >= 0.9 * len(text) and "article" in kinds:
+            return True
+    return False
+
+
 def _has_block_children(element: HtmlElement) -> bool:
     return any(
         isinstance(child.tag, str)
@@ -312,7 +333,7 @@ def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
         if len(text) >= MAJORITY * total:
             continue
         rule = _rule_for(element, tag, text, judge)
-        if rule is not None and rule.startswith(("link-dense", "inline link")):
+        if rule is not None and rule.startswith(("link-dense", "inline link", "related card")):
             if linked_away + len(text) > LINK_RULES_MAX * total:
                 continue
             linked_away += len(text)
@@ -337,6 +358,8 @@ def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> st
             return f"labelled box: {label}"
         if tag in _LEAVES and link_chars >= 0.5 * max(rest, 1):
             return f"labelled link: {label}"
+    if tag in _CONTAINERS and articles and len(text) <= CARD_MAX and _headline_link(element, judge):
+        return "related card (a headline linking to another article, and its teaser)"
     dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE
     if dense and (_has_block_children(element) or same_site >= 2 or articles):
         return f"link-dense block ({share:.0%} links, {same_site} to this outlet)"
