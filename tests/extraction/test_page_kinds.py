@@ -112,7 +112,7 @@ def test_listing_page_of_teasers_is_refused() -> None:
     entries = "".join(
         f"<div class='item'><h3><a href='/tin-so-{i}-post30040{i}.html'>Tin số {i}: nông dân "
         f"gieo cấy lúa xuân ở huyện {i}</a></h3><p>{TEXT}</p></div>"
-        for i in range(10)
+        for i in range(15)
     )
     outcome = extract_page(
         page("<title>Nông nghiệp - Báo XYZ</title>", f"<h1>Nông nghiệp</h1>{entries}"),
