@@ -35,7 +35,8 @@ STOP_HEADINGS: frozenset[str] = frozenset(
     }
 )
 
-# Lines that are page furniture wherever they appear.
+# Lines that are page furniture wherever they appear (a line that is only a date stamp is
+# the page's date printed where an extractor picks it up as text).
 _FURNITURE = re.compile(
     r"""^(?:
         \d*\s*go\s*top
@@ -54,6 +55,13 @@ _FURNITURE = re.compile(
       | chủ\s+đề\s*:.*
       | từ\s+khóa\s*:.*
       | tags?\s*:.*
+      | tải\s+ứng\s+dụng\s*:?
+      | (?:cập\s+nhật\s*:?\s*|ngày\s+đăng\s*:?\s*)?
+        (?:(?:thứ\s+\S+|chủ\s+nhật)\s*,?\s*)?(?:ngày\s+)?
+        (?:\d{1,2}:\d{2}(?::\d{2})?\s*[-|,]?\s*)?
+        \d{1,2}[/.-]\d{1,2}[/.-]\d{4}
+        (?:\s*[-|,]?\s*\d{1,2}[:h]\d{2}(?::\d{2})?)?
+        (?:\s*\(?(?:gmt|utc)\s*\+\s*7\)?)?
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -28,13 +28,13 @@ import trafilatura
 from cssselect import GenericTranslator, SelectorError
 
 from crawler.extraction import fields
-from crawler.extraction.blocks import BLOCK_TAGS, Block, BodyContent, read_body
+from crawler.extraction.blocks import Block, BodyContent, read_body
 from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.bylines import looks_like_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
-from crawler.extraction.dom import text_of
 from crawler.extraction.explain import FieldChoice
+from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
 from crawler.extraction.pagekind import listing_evidence
 from crawler.extraction.structure import is_box_label, prune_structure, strip_never_text
@@ -44,7 +44,6 @@ from crawler.extraction.voting import (
     choose_date,
     choose_title,
     date_near,
-    title_key,
 )
 from crawler.items import Article
 
@@ -54,9 +53,7 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from crawler.extraction.context import PageContext
-    from crawler.extraction.metadata import PageMetadata
     from crawler.items import ArticleImage
-    from crawler.outlets import OutletProfile
 
 
 @cache
@@ -139,7 +136,11 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     if sapo is None and shown_lead is not None and vietnamese:
         sapo = fields.strip_dateline(shown_lead, profile, vietnamese)[0]
         sapo_source = "the element showing the page's description (outside trafilatura's text)"
-        blocks = [b for b in blocks if not same_text(b.text, sapo)]
+        blocks = [
+            b
+            for b in blocks
+            if not same_text(fields.strip_dateline(b.text, profile, vietnamese)[0], sapo)
+        ]
     explain.choose("sapo", FieldChoice(sapo, sapo_source, "the lead shown above the body"))
 
     published = choose_date(
@@ -188,40 +189,6 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         slug=fields.slug_of(title),
         extractor_version=version,
     )
-
-
-SAPO_MAX = 1000
-"""A lead longer than this is not a lead."""
-
-
-def shown_description(
-    root: HtmlElement, meta: PageMetadata, profile: OutletProfile | None
-) -> str | None:
-    """The element showing the page's description (``og:description``) as text: the lead,
-    on pages that print it above the body where trafilatura does not look. Its text, or
-    None. Only a description the page shows whole (dateline marker aside) counts."""
-    description = fold(meta.first("og:description", "description") or "")
-    if len(description) < 40:
-        return None
-    wanted, _ = fields.strip_dateline(description, profile)
-    key = title_key(wanted)
-    probe = wanted[:30]
-    if "'" in probe and '"' in probe:
-        return None
-    quote = '"' if "'" in probe else "'"
-    body = next(iter(root.iter("body")), None)
-    if body is None:
-        return None
-    for text in body.xpath(f"//text()[contains(., {quote}{probe}{quote})]"):
-        element = text.getparent()
-        while element is not None and element.tag not in BLOCK_TAGS:
-            element = element.getparent()
-        if element is None or element.tag == "body":
-            continue
-        shown: str = text_of(element)
-        if len(shown) <= SAPO_MAX and title_key(fields.strip_dateline(shown, profile)[0]) == key:
-            return shown
-    return None
 
 
 def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:

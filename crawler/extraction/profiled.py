@@ -17,6 +17,7 @@ from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.captions import GENERIC_CAPTIONS
 from crawler.extraction.dom import select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
+from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
 from crawler.extraction.structure import prune_structure, strip_never_text
 from crawler.extraction.voting import choose_authors, choose_date, choose_title, date_near
@@ -96,6 +97,9 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     sapo_source = "template sapo element" if sapo else None
     if text.sapo is not None:
         sapo, sapo_source = text.sapo, "the body's first paragraph (dateline marker or bold lead)"
+    elif sapo is None:
+        sapo = shown_description(root, meta, profile)
+        sapo_source = "the element showing the page's description" if sapo else None
     if sapo is not None:
         sapo, _ = fields.strip_dateline(sapo, profile)
         # The lead printed again as the body's first paragraph (with or without its marker).

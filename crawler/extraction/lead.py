@@ -1,0 +1,57 @@
+"""The lead (sapo) shown above the body, found by the page's own description.
+
+Vietnamese news pages print the sapo as its own element above the body (``h2.sapo``,
+``div.detail-sapo``...), and repeat it as the page's description (``og:description``). When
+no selector names that element, the element whose text is the description (dateline marker
+aside) is the lead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler.extraction import fields
+from crawler.extraction.blocks import BLOCK_TAGS
+from crawler.extraction.dom import text_of
+from crawler.extraction.text import fold
+from crawler.extraction.voting import title_key
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    from crawler.extraction.metadata import PageMetadata
+    from crawler.outlets import OutletProfile
+
+
+SAPO_MAX = 1000
+"""A lead longer than this is not a lead."""
+
+
+def shown_description(
+    root: HtmlElement, meta: PageMetadata, profile: OutletProfile | None
+) -> str | None:
+    """The element showing the page's description (``og:description``) as text: the lead,
+    on pages that print it above the body where trafilatura does not look. Its text, or
+    None. Only a description the page shows whole (dateline marker aside) counts."""
+    description = fold(meta.first("og:description", "description") or "")
+    if len(description) < 40:
+        return None
+    wanted, _ = fields.strip_dateline(description, profile)
+    key = title_key(wanted)
+    probe = wanted[:30]
+    if "'" in probe and '"' in probe:
+        return None
+    quote = '"' if "'" in probe else "'"
+    body = next(iter(root.iter("body")), None)
+    if body is None:
+        return None
+    for text in body.xpath(f"//text()[contains(., {quote}{probe}{quote})]"):
+        element = text.getparent()
+        while element is not None and element.tag not in BLOCK_TAGS:
+            element = element.getparent()
+        if element is None or element.tag == "body":
+            continue
+        shown: str = text_of(element)
+        if len(shown) <= SAPO_MAX and title_key(fields.strip_dateline(shown, profile)[0]) == key:
+            return shown
+    return None
