@@ -78,6 +78,37 @@ def cut_related(blocks: list[Block], ctx: PageContext) -> list[Block]:
     return blocks
 
 
+def _take_byline(kept: list[Block], result: BodyText, ctx: PageContext) -> list[Block]:
+    """Source credit and byline lines at the end of ``kept`` (names go to ``result``)."""
+    explain = ctx.explain
+    kept = list(kept)
+    while kept and kept[-1].kind == "p" and _SOURCE_CREDIT.match(kept[-1].text):
+        result.source_credit = kept[-1].text
+        explain.prune("source credit line", kept.pop().text)
+    if not (kept and kept[-1].kind == "p" and looks_like_byline(kept[-1].text)):
+        return kept
+    byline = kept.pop()
+    names = parse_byline(byline.text)
+    explain.prune("byline paragraph (names go to authors)", byline.text)
+    # Co-authors printed one per line ("<a>A</a> <a>B</a>" as two blocks).
+    style = _style(byline)
+    while (
+        kept
+        and len(names) < MAX_BYLINE_LINES
+        and kept[-1].kind == "p"
+        and len(kept[-1].text) <= 40
+        and style != "plain"
+        and _style(kept[-1]) == style
+        and not has_credit_prefix(kept[-1].text)
+        and looks_like_byline(kept[-1].text)
+    ):
+        line = kept.pop().text
+        names = parse_byline(line) + names
+        explain.prune("byline paragraph (names go to authors)", line)
+    result.byline_authors = names
+    return kept
+
+
 def _style(block: Block) -> str:
     """How a line is set apart: co-author lines share it (links, bold), text lines do not."""
     if block.link_share >= 0.9:
@@ -123,33 +154,16 @@ def finish_body(
             explain.prune(rule, text)
             continue
         kept.append(block)
-    kept = cut_related(kept, ctx)
 
     result = BodyText()
-    while kept and kept[-1].kind == "p" and _SOURCE_CREDIT.match(kept[-1].text):
-        result.source_credit = kept[-1].text
-        explain.prune("source credit line", kept.pop().text)
-    if byline_last and kept and kept[-1].kind == "p" and looks_like_byline(kept[-1].text):
-        byline = kept.pop()
-        line = byline.text
-        names = parse_byline(line)
-        explain.prune("byline paragraph (names go to authors)", line)
-        # Co-authors printed one per line ("<a>A</a> <a>B</a>" as two blocks).
-        last_style = _style(byline)
-        while (
-            kept
-            and len(names) < MAX_BYLINE_LINES
-            and kept[-1].kind == "p"
-            and len(kept[-1].text) <= 40
-            and _style(kept[-1]) == last_style
-            and last_style != "plain"
-            and not has_credit_prefix(kept[-1].text)
-            and looks_like_byline(kept[-1].text)
-        ):
-            line = kept.pop().text
-            names = parse_byline(line) + names
-            explain.prune("byline paragraph (names go to authors)", line)
-        result.byline_authors = names
+    # The byline ends the article; it may come after a box (comments heading, related list)
+    # that the related-news cut below removes: look at the very end first, then again once
+    # the boxes are gone.
+    if byline_last:
+        kept = _take_byline(kept, result, ctx)
+    kept = cut_related(kept, ctx)
+    if byline_last and not result.byline_authors:
+        kept = _take_byline(kept, result, ctx)
     if lead_may_open and kept:
         lead, marked = fields.strip_dateline(kept[0].text, ctx.profile)
         if marked or (bold_lead and kept[0].bold_share > 0.9 and kept[0].kind == "p"):

@@ -31,7 +31,7 @@ _HONORIFIC = re.compile(
 # "Hà Thu (tổng hợp)", "Minh Anh (theo Reuters)": a note on how the piece was made.
 _NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 # "Theo Hồ Hương", "Nguồn: X", "By Jane Doe": the credit word before a name.
-_LEADING_CREDIT = re.compile(r"^\s*(?:theo|nguồn|by|tác\s+giả)\s*:?\s+", re.IGNORECASE)
+_LEADING_CREDIT = re.compile(r"^\s*(?:theo|nguồn|by|bởi|tác\s+giả)\b\s*:?\s*", re.IGNORECASE)
 
 
 def _title_case(word: str) -> str:

@@ -363,6 +363,8 @@ def assemble(
                     out.append(gap)
             previous = j
         rule = pruned.get(keys[index])
+        if rule is None and j is None:
+            rule = _pruned_inside(keys[index], pruned)
         if rule is not None:
             ctx.explain.prune(rule, line)
             continue
@@ -379,6 +381,22 @@ def assemble(
     images = [whole.images[i] for i in used_images]
     captions = [i["caption"] for i in images if i["caption"]]
     return BodyContent(blocks=out, images=images, captions=captions)
+
+
+PRUNED_IN_LINE_MIN = 25
+"""Pruned lines shorter than this are not looked for inside trafilatura's lines."""
+
+
+def _pruned_inside(key: str, pruned: dict[str, str]) -> str | None:
+    """The rule of pruned blocks that make up most of a line trafilatura joined from them
+    (a related entry's headline, time and teaser as one line)."""
+    covered = 0
+    rule: str | None = None
+    for line, why in pruned.items():
+        if len(line) >= PRUNED_IN_LINE_MIN and line in key:
+            covered += len(line)
+            rule = rule or why
+    return rule if covered >= 0.5 * len(key) else None
 
 
 CAPTION_IN_LINE_MIN = 20

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from crawler.outlets import OutletProfile
 
 
+LEAD_MIN = 20
+"""Shorter descriptions are not looked for (site taglines are short)."""
+
 SAPO_MAX = 1000
 """A lead longer than this is not a lead."""
 
@@ -34,7 +37,7 @@ def shown_description(
     on pages that print it above the body where trafilatura does not look. Its text, or
     None. Only a description the page shows whole (dateline marker aside) counts."""
     description = fold(meta.first("og:description", "description") or "")
-    if len(description) < 40:
+    if len(description) < LEAD_MIN:
         return None
     wanted, _ = fields.strip_dateline(description, profile)
     key = title_key(wanted)
@@ -51,6 +54,8 @@ def shown_description(
             element = element.getparent()
         if element is None or element.tag == "body":
             continue
+        if any(a.tag in ("header", "nav", "footer") for a in element.iterancestors()):
+            continue  # a tagline repeating a site-wide description
         shown: str = text_of(element)
         if len(shown) <= SAPO_MAX and title_key(fields.strip_dateline(shown, profile)[0]) == key:
             return shown

@@ -15,7 +15,9 @@ and "…: 13151207" on the next are the same counter).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,8 @@ from crawler.extraction.structure import strip_never_text
 from crawler.extraction.text import fold
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from lxml.html import HtmlElement
 
 _DIGITS = re.compile(r"\d+")
@@ -85,3 +89,64 @@ def page_block_texts(root: HtmlElement) -> list[str]:
     strip_never_text(body)
     content = read_body(body, (), "http://localhost/")
     return [b.text for b in content.text_blocks() if len(b.text) >= MIN_BLOCK_CHARS]
+
+
+MIN_PAGES = 5
+"""A block must appear on at least this many sampled pages..."""
+
+MIN_SHARE = 0.05
+"""... and on at least this share of them, to be learned as boilerplate."""
+
+MIN_SAMPLE = 20
+"""An outlet with fewer sampled pages learns nothing."""
+
+
+def threshold_for(sampled: int) -> int:
+    """Pages a block must appear on to be learned, for a sample of this size."""
+    return max(MIN_PAGES, math.ceil(MIN_SHARE * sampled))
+
+
+@dataclass
+class BlockCounter:
+    """Counts, over an outlet's pages, on how many pages each block appears."""
+
+    pages: int = 0
+    """Pages added."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    """Fingerprint → pages it appeared on."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    """Fingerprint → the first text seen with it."""
+
+    def add(self, block_texts: Iterable[str]) -> None:
+        """One page's blocks (:func:`page_block_texts`)."""
+        self.pages += 1
+        on_page: set[str] = set()
+        for text in block_texts:
+            key = fingerprint(text)
+            if key not in on_page:
+                on_page.add(key)
+                self.texts.setdefault(key, text)
+        self.counts.update(on_page)
+
+    @property
+    def threshold(self) -> int:
+        """Pages a block must appear on to be learned from this sample."""
+        return threshold_for(self.pages)
+
+    def learned(self) -> dict[str, int]:
+        """Fingerprint → pages, of the blocks frequent enough (nothing below
+        :data:`MIN_SAMPLE` pages)."""
+        if self.pages < MIN_SAMPLE:
+            return {}
+        return {key: n for key, n in self.counts.items() if n >= self.threshold}
+
+    def result(self, outlet: str) -> LearnedBoilerplate:
+        """What was learned, ready for extraction (no titles: those come from storage)."""
+        learned = self.learned()
+        return LearnedBoilerplate(
+            outlet=outlet,
+            fingerprints=frozenset(learned),
+            samples={key: self.texts[key] for key in learned},
+        )

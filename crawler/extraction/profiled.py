@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from crawler.extraction import fields
 from crawler.extraction.blocks import prune, read_body
 from crawler.extraction.bodytext import finish_body, same_text
+from crawler.extraction.bylines import looks_like_byline, parse_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
 from crawler.extraction.dom import select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
@@ -72,9 +73,10 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     )
     modified = fields.modified(meta, visible_date(root, template.modified), ctx.zone)
     author_elements = [text_of(e) for e in select_all(root, template.author)]
+    byline_after = _following_byline(body)
     tags = [text_of(a) for a in select_all(root, template.tags)]
 
-    sapo_element = select_first(root, template.sapo) if template.sapo else None
+    sapo_element = _lead_element(root, body, template.sapo)
     sapo = text_of(sapo_element) or None
     if sapo_element is not None and _contains(body, sapo_element):
         sapo_element.drop_tree()
@@ -112,6 +114,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         [
             ("template author element", author_elements),
             ("byline paragraph", text.byline_authors),
+            ("byline right after the body", byline_after),
             ("author markup", author_markup(root)),
             ("json-ld author", meta.jsonld_people()),
             ("meta author", meta_authors(meta)),
@@ -153,6 +156,41 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         slug=fields.slug_of(title),
         extractor_version=version,
     )
+
+
+def _following_byline(body: HtmlElement) -> list[str]:
+    """A byline printed right after the body (its first text, if it is a credit)."""
+    for anchor in (body, *list(body.iterancestors())[:2]):
+        for sibling in anchor.itersiblings():
+            if not isinstance(sibling.tag, str) or sibling.tag in ("script", "style"):
+                continue
+            text = text_of(sibling)
+            if not text:
+                continue
+            return parse_byline(text) if len(text) <= 60 and looks_like_byline(text) else []
+    return []
+
+
+def _lead_element(
+    root: HtmlElement, body: HtmlElement, selectors: tuple[str, ...]
+) -> HtmlElement | None:
+    """The template's sapo element, when it is a lead: above the body (or at its top) and not
+    a teaser in a list (a fallback selector such as ``.sapo`` also matches related teasers)."""
+    for element in select_all(root, selectors):
+        if any(a.tag == "li" for a in element.iterancestors()):
+            continue
+        if _contains(body, element) or _precedes(root, element, body):
+            return element
+    return None
+
+
+def _precedes(root: HtmlElement, first: HtmlElement, second: HtmlElement) -> bool:
+    for element in root.iter():
+        if element is first:
+            return True
+        if element is second:
+            return False
+    return False
 
 
 def _contains(ancestor: HtmlElement, element: HtmlElement) -> bool:

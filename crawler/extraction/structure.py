@@ -63,7 +63,8 @@ NEVER_TEXT: tuple[str, ...] = (
 _SILENT = frozenset({"script", "style", "noscript", "template"})  # never worth reporting
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _AD_TOKEN = re.compile(
-    r"^(?:ads?|adv|sda|qc|dfp|gpt)(?:web|mobile|[-_\d]|$)|^advert|^banner|^quang-?cao|^adsbygoogle",
+    r"^(?:ads?|adv|sda|qc|dfp|gpt)(?:web|mobile|zone|box|slot|[-_\d]|$)|^advert|^banner"
+    r"|^quang-?cao|^adsbygoogle",
     re.IGNORECASE,
 )
 _AD_MAX_TEXT = 200
@@ -118,6 +119,12 @@ READER_PROMO = re.compile(
 the outlet promoting something, not the story (a paragraph of the story may say it; a box
 opening with it is a promotion)."""
 
+LINK_RULES = ("link-dense", "inline link", "related card")
+"""Rules that judge by links (rule 5): capped, and trusted less on long plain lines."""
+
+LONG_LINE = 200
+"""A pruned box's line this long, and mostly not links, is not matched against text."""
+
 LINK_DENSE_SHARE = 0.6
 """A container whose text is at least this much link text is a list of links."""
 
@@ -142,8 +149,9 @@ class PrunedBlock:
     """Its text, cut to 160 characters."""
 
     lines: tuple[str, ...] = field(default=(), repr=False)
-    """Every line (block) of text it held, whole: the generic path matches trafilatura's
-    lines against them."""
+    """The lines (blocks) of text it held: the generic path drops trafilatura's lines that
+    match them. A long plain paragraph caught in a box pruned for its links is not listed:
+    trafilatura took it for text, and link density alone does not overrule that."""
 
 
 @dataclass
@@ -222,7 +230,14 @@ def _first_text(element: HtmlElement) -> str:
 
 
 def _label_of(element: HtmlElement) -> str | None:
-    """The box label the element opens with, if any ("Dòng sự kiện:", "Tin liên quan")."""
+    """The box label the element opens with, if any ("Dòng sự kiện:", "Tin liên quan").
+
+    A wrapper whose first child is itself a box is not labelled by that box's label: the box
+    is (the wrapper may hold article text after it)."""
+    if not (element.text or "").strip():
+        first_child = next((c for c in element if isinstance(c.tag, str) and text_of(c)), None)
+        if first_child is not None and first_child.tag in _CONTAINERS:
+            return None
     first = _first_text(element)
     if not first or len(first) > 40:
         return None
@@ -273,8 +288,13 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _headline_link(element: HtmlElement, judge: LinkJudge) -> bool:
-    """Whether the element holds a heading that is wholly a link to another article."""
+    """Whether the element opens with a heading that is wholly a link to another article (a
+    card: the headline first, its teaser after; a wrapper whose first text is a paragraph of
+    the story is no card)."""
+    first = _first_text(element)
     for heading in element.iter(*_HEADINGS):
+        if first and not text_of(heading).startswith(first[:20]):
+            continue
         text = text_of(heading)
         anchors = list(heading.iter("a"))
         if not text or not anchors:
@@ -284,6 +304,31 @@ def _headline_link(element: HtmlElement, judge: LinkJudge) -> bool:
         if linked >= 0.9 * len(text) and "article" in kinds:
             return True
     return False
+
+
+BESIDE_MIN = 20
+"""A paragraph of at least this much non-link text next to a box is article text."""
+
+
+def _holds_text_beside(element: HtmlElement, judge: LinkJudge) -> bool:
+    """Whether a container holds article text beside its box: a child paragraph of real
+    text (a wrapper around a related box and the story's next paragraph). The box is then
+    pruned on its own, never the wrapper."""
+    for child in element:
+        if not isinstance(child.tag, str) or child.tag not in _PARAGRAPHS:
+            continue
+        if _has_block_children(child):
+            continue
+        text = text_of(child)
+        if len(text) < BESIDE_MIN or _label_of(child) is not None:
+            continue
+        linked, _, _ = _link_stats(child, judge)
+        if linked < 0.3 * len(text):
+            return True
+    return False
+
+
+_PARAGRAPHS = frozenset({"p", "div", "blockquote", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _has_block_children(element: HtmlElement) -> bool:
@@ -333,12 +378,17 @@ def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
         if len(text) >= MAJORITY * total:
             continue
         rule = _rule_for(element, tag, text, judge)
-        if rule is not None and rule.startswith(("link-dense", "inline link", "related card")):
+        if rule is not None and rule.startswith(LINK_RULES):
             if linked_away + len(text) > LINK_RULES_MAX * total:
                 continue
             linked_away += len(text)
         if rule is not None:
-            lines = tuple(b.text for b in read_body(element, (), judge.page_url).text_blocks())
+            by_links = rule.startswith(LINK_RULES)
+            lines = tuple(
+                b.text
+                for b in read_body(element, (), judge.page_url).text_blocks()
+                if not by_links or len(b.text) < LONG_LINE or b.link_share >= 0.5
+            )
             pruned.append(PrunedBlock(rule, _excerpt(text), lines))
             remove(element)
     return pruned
@@ -352,15 +402,17 @@ def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> st
     link_chars, same_site, articles = _link_stats(element, judge)
     share = link_chars / max(len(text), 1)
     label = _label_of(element)
+    beside = tag in _CONTAINERS and _holds_text_beside(element, judge)
     if label is not None:
         rest = len(text) - len(label)
-        if tag in _CONTAINERS and (share >= 0.3 or rest <= 0):
+        if tag in _CONTAINERS and (share >= 0.3 or articles >= 2 or rest <= 0) and not beside:
             return f"labelled box: {label}"
         if tag in _LEAVES and link_chars >= 0.5 * max(rest, 1):
             return f"labelled link: {label}"
-    if tag in _CONTAINERS and articles and len(text) <= CARD_MAX and _headline_link(element, judge):
+    card = tag in _CONTAINERS or tag == "li"
+    if card and articles and len(text) <= CARD_MAX and _headline_link(element, judge):
         return "related card (a headline linking to another article, and its teaser)"
-    dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE
+    dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE and not beside
     if dense and (_has_block_children(element) or same_site >= 2 or articles):
         return f"link-dense block ({share:.0%} links, {same_site} to this outlet)"
     if (

@@ -7,8 +7,9 @@ records, decoded with their archived HTTP headers, and cut into text blocks the 
 extractor cuts a body (:func:`crawler.extraction.learned.page_block_texts`). A block whose
 fingerprint appears on at least ``max(MIN_PAGES, MIN_SHARE × pages sampled)`` different pages
 is boilerplate: sidebars, footers, counters, newsletter and promo boxes, a line the newsroom
-pastes under every story. An outlet with fewer than :data:`MIN_SAMPLE` sampled pages learns
-nothing (too few to tell a template from a coincidence). The outlet's rows in
+pastes under every story. An outlet with fewer than ``MIN_SAMPLE`` sampled pages learns
+nothing (too few to tell a template from a coincidence); the counting and these thresholds
+are :class:`crawler.extraction.learned.BlockCounter`'s. The outlet's rows in
 ``learned_boilerplate`` are replaced in one transaction.
 
 **Loading** gives a :class:`crawler.extraction.learned.LearnedBoilerplate`: the learned
@@ -20,8 +21,6 @@ argument; nothing in :mod:`crawler.extraction` touches the database.
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,12 @@ from sqlalchemy import Connection, Table, delete, insert, or_, select
 from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
 from crawler.extraction.dom import PageParseError, parse_document
-from crawler.extraction.learned import LearnedBoilerplate, fingerprint, page_block_texts
+from crawler.extraction.learned import (
+    BlockCounter,
+    LearnedBoilerplate,
+    fingerprint,
+    page_block_texts,
+)
 from crawler.outlets import profile_for_url
 from crawler.storage import models
 
@@ -49,15 +53,6 @@ _OUTLETS: Table = models.Outlet.__table__  # type: ignore[assignment]
 
 SAMPLE_PAGES = 400
 """Newest article pages of an outlet read per learning run."""
-
-MIN_PAGES = 5
-"""A block must appear on at least this many sampled pages..."""
-
-MIN_SHARE = 0.05
-"""... and on at least this share of them, to be learned as boilerplate."""
-
-MIN_SAMPLE = 20
-"""An outlet with fewer sampled pages learns nothing."""
 
 
 @dataclass
@@ -155,11 +150,6 @@ def sample_pages(conn: Connection, outlet: str, limit: int = SAMPLE_PAGES) -> li
     return chosen
 
 
-def threshold_for(sampled: int) -> int:
-    """Pages a block must appear on to be learned, for a sample of this size."""
-    return max(MIN_PAGES, math.ceil(MIN_SHARE * sampled))
-
-
 def learn_outlet(
     engine: Engine,
     data_dir: Path,
@@ -172,8 +162,7 @@ def learn_outlet(
     summary = LearnSummary(outlet)
     with engine.connect() as conn:
         rows = sample_pages(conn, outlet, sample)
-    counts: Counter[str] = Counter()
-    texts: dict[str, str] = {}
+    counter = BlockCounter()
     for row in rows:
         try:
             record = read_record(
@@ -185,17 +174,10 @@ def learn_outlet(
             summary.unreadable += 1
             continue
         summary.sampled += 1
-        on_page: set[str] = set()
-        for text in page_block_texts(root):
-            key = fingerprint(text)
-            if key not in on_page:
-                on_page.add(key)
-                texts.setdefault(key, text)
-        counts.update(on_page)
-    summary.threshold = threshold_for(summary.sampled)
-    learned = {}
-    if summary.sampled >= MIN_SAMPLE:
-        learned = {key: n for key, n in counts.items() if n >= summary.threshold}
+        counter.add(page_block_texts(root))
+    summary.threshold = counter.threshold
+    learned = counter.learned()
+    texts = counter.texts
     summary.learned = len(learned)
     summary.examples = sorted(((n, texts[k]) for k, n in learned.items()), reverse=True)[:10]
     when = now or datetime.now(UTC)
