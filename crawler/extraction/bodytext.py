@@ -23,12 +23,18 @@ if TYPE_CHECKING:
     from crawler.extraction.blocks import Block, BodyContent
     from crawler.extraction.context import PageContext
 
-# "Theo TTXVN", "(Theo Báo Chính phủ)", "Nguồn: VnExpress": capitalised words only, so a
-# sentence such as "Theo ông A, dự án..." never matches.
-_SOURCE_CREDIT = re.compile(
-    r"^[(\[]?\s*(?i:theo|nguồn)\s*:?\s+[A-ZĐÀ-Ỹ0-9][\w.&-]*(?:\s+[A-ZĐÀ-Ỹ0-9][\w.&-]*){0,5}"
-    r"\s*[)\]]?\.?$"
-)
+# "Theo TTXVN", "(Theo Báo Chính phủ)", "Nguồn: VnExpress": capitalised words only (checked
+# by is_source_credit), so a sentence such as "Theo ông A, dự án..." never counts.
+_SOURCE_CREDIT = re.compile(r"^[(\[]?\s*(?i:theo|nguồn)\s*:?\s+(.{1,60}?)\s*[)\]]?\.?$")
+
+
+def is_source_credit(text: str) -> bool:
+    """Whether a line credits a source ("Theo TTXVN") rather than saying something."""
+    match = _SOURCE_CREDIT.match(text)
+    if match is None:
+        return False
+    words = match.group(1).split()
+    return 1 <= len(words) <= 6 and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
 MAX_BYLINE_LINES = 4
@@ -82,7 +88,7 @@ def _take_byline(kept: list[Block], result: BodyText, ctx: PageContext) -> list[
     """Source credit and byline lines at the end of ``kept`` (names go to ``result``)."""
     explain = ctx.explain
     kept = list(kept)
-    while kept and kept[-1].kind == "p" and _SOURCE_CREDIT.match(kept[-1].text):
+    while kept and kept[-1].kind == "p" and is_source_credit(kept[-1].text):
         result.source_credit = kept[-1].text
         explain.prune("source credit line", kept.pop().text)
     if not (kept and kept[-1].kind == "p" and looks_like_byline(kept[-1].text)):

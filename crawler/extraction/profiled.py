@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from crawler.extraction.context import PageContext
     from crawler.outlets import OutletProfile
+    from crawler.outlets.base import CmsTemplate
 
 
 def visible_date(root: HtmlElement, selectors: tuple[str, ...]) -> str | None:
@@ -49,9 +50,14 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     template = profile.template
     root, meta, explain = ctx.root, ctx.meta, ctx.explain
     body = select_first(root, template.body)
-    if body is None or not text_of(body):
-        return None
     explain.body_source = f"template body selector ({', '.join(template.body)})"
+    if body is None or not text_of(body):
+        body = body_after_lead(root, template)
+        if body is None:
+            return None
+        explain.body_source = (
+            "the paragraphs after the template's headline/sapo (its body selector found nothing)"
+        )
     base_url = meta.base_href if meta.base_href and same_site(meta.base_href, ctx.url) else ctx.url
 
     crumbs = [text_of(a) for a in select_all(root, template.category)]
@@ -156,6 +162,48 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         slug=fields.slug_of(title),
         extractor_version=version,
     )
+
+
+ANCHORED_MIN = 300
+"""Paragraph text an element after the headline must hold to be taken for the body."""
+
+_ANCHOR_LEVELS = 4
+
+
+def _paragraph_text(element: HtmlElement) -> int:
+    """Characters in the element's paragraph-like leaves (25+ characters, few links)."""
+    total = 0
+    for leaf in element.iter("p", "div", "h2", "h3", "blockquote", "li"):
+        if any(isinstance(c.tag, str) and c.tag in ("p", "div") for c in leaf):
+            continue
+        text = text_of(leaf)
+        linked = sum(len(text_of(a)) for a in leaf.iter("a"))
+        if len(text) >= 25 and linked < 0.3 * len(text):
+            total += len(text)
+    return total
+
+
+def body_after_lead(root: HtmlElement, template: CmsTemplate) -> HtmlElement | None:
+    """The body when the template's body selector finds nothing (a redesign renamed it):
+    the first element after the template's sapo or headline holding paragraphs of text.
+
+    Only the sapo and headline selectors the template names are trusted as anchors (not a
+    bare ``h1``), so a page of another kind is not read as an article."""
+    anchors = [
+        element
+        for selectors in (template.sapo, tuple(s for s in template.title if s != "h1"))
+        for element in select_all(root, selectors)[:1]
+    ]
+    for anchor in anchors:
+        node: HtmlElement | None = anchor
+        for _ in range(_ANCHOR_LEVELS):
+            if node is None or node.tag == "body":
+                break
+            for sibling in node.itersiblings():
+                if isinstance(sibling.tag, str) and _paragraph_text(sibling) >= ANCHORED_MIN:
+                    return sibling
+            node = node.getparent()
+    return None
 
 
 def _following_byline(body: HtmlElement) -> list[str]:
