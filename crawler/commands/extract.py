@@ -71,6 +71,7 @@ def outcome_of(
     url: str | None,
     content_type: str | None = None,
     learned: Callable[[str], LearnedBoilerplate | None] | None = None,
+    thorough: bool = False,
 ) -> PageOutcome:
     """Extract and judge one stored page."""
     html = read_page(path)
@@ -79,7 +80,11 @@ def outcome_of(
     except PageParseError as exc:
         raise InputError(f"{path}: {exc}") from exc
     outcome = extract_page(
-        html, real_url, content_type=content_type, learned=learned(real_url) if learned else None
+        html,
+        real_url,
+        content_type=content_type,
+        learned=learned(real_url) if learned else None,
+        thorough=thorough,
     )
     if outcome.extracted is None:
         raise InputError(f"{path}: {outcome.failure}")
@@ -178,7 +183,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return run_manifest(args.manifest)
     learned = _learned_loader(settings) if args.learned else None
     try:
-        outcome = outcome_of(args.page, args.url, args.content_type, learned)
+        outcome = outcome_of(args.page, args.url, args.content_type, learned, args.explain)
     except InputError as exc:
         print(f"crawler extract: {exc}", file=sys.stderr)
         return 1

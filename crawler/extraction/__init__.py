@@ -202,14 +202,17 @@ def extract_page(
     *,
     content_type: str | None = None,
     learned: LearnedBoilerplate | None = None,
+    thorough: bool = False,
 ) -> PageOutcome:
     """Extract a fetched page and judge it: an article to store, or a failure with a reason.
 
     This is what the spiders and re-extraction call with a response's body, URL and
     ``Content-Type`` header. Pages that are not articles (soft 404, video, podcast,
     e-magazine, gallery, listing) and pages without title or text come back with
-    ``article=None`` and the reason in ``failure``; nothing raises for bad input."""
-    explain = Explanation()
+    ``article=None`` and the reason in ``failure``; nothing raises for bad input.
+    ``thorough`` makes the explanation list every source, also those that could not change
+    the result (slower; for ``crawler extract --explain``)."""
+    explain = Explanation(thorough=thorough)
     try:
         article, ctx = _extract(body, url, content_type, learned, explain, judging=True)
     except PageParseError as exc:

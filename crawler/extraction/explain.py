@@ -81,6 +81,10 @@ class Explanation:
     kind_reason: str | None = None
     """Why the page is not an article, when it is not."""
 
+    thorough: bool = False
+    """Evaluate every source, also those that cannot change the result (an operator asked
+    for the explanation); otherwise sources after a sure winner are skipped, for speed."""
+
     def choose(self, name: str, choice: FieldChoice) -> None:
         """Record the decision for one field."""
         self.fields[name] = choice

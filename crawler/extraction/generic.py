@@ -90,7 +90,7 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         judge=ctx.judge,
         explain=explain,
     )
-    near = date_near(root, title_element)
+    near = date_near(root, title_element)  # read before trafilatura and pruning change the tree
     markup_authors = author_markup(root)
     shown_lead = shown_description(root, meta, profile)
 
@@ -147,7 +147,7 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         meta,
         ctx.zone,
         template_value=None,
-        near_headline=near,
+        near_headline=lambda: near,
         extra=getattr(document, "date", None),
         extra_source="trafilatura date",
         explain=explain,
@@ -199,7 +199,7 @@ def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:
     do not count: some sites hide the rest of the article until "read more" is clicked."""
     strip_never_text(body)
     lines: dict[str, str] = {}
-    for rule in prune_structure(body, ctx.judge):
+    for rule in prune_structure(body, ctx.judge, with_lines=True):
         for line in rule.lines:
             lines.setdefault(line_key(line), rule.rule)
     return lines

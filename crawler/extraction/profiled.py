@@ -74,7 +74,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         meta,
         ctx.zone,
         template_value=visible_date(root, template.published),
-        near_headline=date_near(root, title_element),
+        near_headline=lambda: date_near(root, title_element),
         explain=explain,
     )
     modified = fields.modified(meta, visible_date(root, template.modified), ctx.zone)
@@ -121,7 +121,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
             ("template author element", author_elements),
             ("byline paragraph", text.byline_authors),
             ("byline right after the body", byline_after),
-            ("author markup", author_markup(root)),
+            ("author markup", lambda: author_markup(root)),
             ("json-ld author", meta.jsonld_people()),
             ("meta author", meta_authors(meta)),
         ],

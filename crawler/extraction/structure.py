@@ -166,6 +166,7 @@ class LinkJudge:
 
     host: str = field(init=False)
     path: str = field(init=False)
+    _kinds: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.page_url)
@@ -175,6 +176,12 @@ class LinkJudge:
     def kind(self, href: str) -> str:
         """``"article"``, ``"site"`` (another page of the outlet), ``"self"`` (this page),
         ``"file"``, ``"external"`` or ``"none"`` (anchors, ``javascript:``, ``mailto:``)."""
+        known = self._kinds.get(href)
+        if known is None:
+            known = self._kinds[href] = self._kind(href)
+        return known
+
+    def _kind(self, href: str) -> str:
         href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             return "none"
@@ -251,10 +258,6 @@ def _label_of(element: HtmlElement) -> str | None:
     return None
 
 
-def _attached(element: HtmlElement, body: HtmlElement) -> bool:
-    return any(parent is body for parent in element.iterancestors())
-
-
 def _excerpt(text: str) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
@@ -268,17 +271,6 @@ def _hidden(element: HtmlElement) -> bool:
 def _is_ad_slot(element: HtmlElement) -> bool:
     tokens = [str(element.get("id") or ""), *str(element.get("class") or "").split()]
     return any(_AD_TOKEN.search(token) for token in tokens if token)
-
-
-def _link_stats(element: HtmlElement, judge: LinkJudge) -> tuple[int, int, int]:
-    """(characters of link text, links to the same outlet, links to its articles)."""
-    chars = same_site = articles = 0
-    for anchor in element.iter("a"):
-        chars += len(text_of(anchor))
-        kind = judge.kind(str(anchor.get("href") or ""))
-        same_site += kind in ("article", "site")
-        articles += kind == "article"
-    return chars, same_site, articles
 
 
 CARD_MAX = 500
@@ -310,7 +302,7 @@ BESIDE_MIN = 20
 """A paragraph of at least this much non-link text next to a box is article text."""
 
 
-def _holds_text_beside(element: HtmlElement, judge: LinkJudge) -> bool:
+def _holds_text_beside(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> bool:
     """Whether a container holds article text beside its box: a child paragraph of real
     text (a wrapper around a related box and the story's next paragraph). The box is then
     pruned on its own, never the wrapper."""
@@ -319,11 +311,10 @@ def _holds_text_beside(element: HtmlElement, judge: LinkJudge) -> bool:
             continue
         if _has_block_children(child):
             continue
-        text = text_of(child)
-        if len(text) < BESIDE_MIN or _label_of(child) is not None:
+        own = stats.get(child)
+        if own is None or own.chars < BESIDE_MIN or _label_of(child) is not None:
             continue
-        linked, _, _ = _link_stats(child, judge)
-        if linked < 0.3 * len(text):
+        if own.link_chars < 0.3 * own.chars:
             return True
     return False
 
@@ -346,71 +337,152 @@ def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
         for selector, element in prune(body, NEVER_TEXT)
         if selector not in _SILENT
     ]
-    for element in list(body.iter()):
-        if element is body or not isinstance(element.tag, str) or not _attached(element, body):
-            continue
+    stack = [c for c in reversed(body) if isinstance(c.tag, str)]
+    while stack:
+        element = stack.pop()
         if _hidden(element):
             text = text_of(element)
             remove(element)
             if text:
                 pruned.append(PrunedBlock("never text: hidden element", _excerpt(text)))
+            continue
+        stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
     return pruned
 
 
-def prune_structure(body: HtmlElement, judge: LinkJudge) -> list[PrunedBlock]:
-    """Rules 3 to 5 of the module docstring, applied to an element tree in place."""
+@dataclass
+class _Stats:
+    """Text and links of one element's subtree, counted once for the whole body."""
+
+    chars: int = 0
+    """Characters of text (white space runs counted as one)."""
+
+    link_chars: int = 0
+    """Characters of text inside links."""
+
+    same_site: int = 0
+    """Links to pages of the same outlet."""
+
+    articles: int = 0
+    """Links to articles of the same outlet."""
+
+
+def _size(text: str | None) -> int:
+    return len(" ".join(text.split())) if text else 0
+
+
+def _collect(body: HtmlElement, judge: LinkJudge) -> dict[HtmlElement, _Stats]:
+    """Post-order: every element's :class:`_Stats` (links classified once per element)."""
+    stats: dict[HtmlElement, _Stats] = {}
+    stack: list[tuple[HtmlElement, bool]] = [(body, False)]
+    while stack:
+        element, done = stack.pop()
+        if not done:
+            stack.append((element, True))
+            stack.extend((c, False) for c in element if isinstance(c.tag, str))
+            continue
+        own = _Stats(chars=_size(element.text))
+        for child in element:
+            if isinstance(child.tag, str):
+                sub = stats[child]
+                own.chars += sub.chars + (1 if sub.chars else 0)
+                own.link_chars += sub.link_chars
+                own.same_site += sub.same_site
+                own.articles += sub.articles
+            own.chars += _size(child.tail)
+        if element.tag == "a":
+            own.link_chars = own.chars
+            kind = judge.kind(str(element.get("href") or ""))
+            own.same_site += kind in ("article", "site")
+            own.articles += kind == "article"
+        stats[element] = own
+    return stats
+
+
+def prune_structure(
+    body: HtmlElement, judge: LinkJudge, *, with_lines: bool = False
+) -> list[PrunedBlock]:
+    """Rules 3 to 5 of the module docstring, applied to an element tree in place.
+
+    Elements are visited from the outside in; a removed element's inside is not visited.
+    Text and link counts are taken once, before anything is removed (an element's counts
+    stay right: nothing inside it has been removed when it is visited). ``with_lines`` reads
+    each removed element's lines into its :class:`PrunedBlock` (the generic path needs
+    them)."""
     pruned: list[PrunedBlock] = []
-    total = len(text_of(body))
+    stats = _collect(body, judge)
+    total = stats[body].chars
     if total == 0:
         return pruned
     linked_away = 0
-    for element in list(body.iter()):
-        if element is body or not isinstance(element.tag, str):
-            continue
-        if not _attached(element, body):
-            continue  # inside something already removed
+    stack = [c for c in reversed(body) if isinstance(c.tag, str)]
+    while stack:
+        element = stack.pop()
         tag = element.tag
-        if tag not in _CONTAINERS and tag not in _LEAVES:
+        own = stats[element]
+        rule: str | None = None
+        if (tag in _CONTAINERS or tag in _LEAVES) and own.chars and own.chars < MAJORITY * total:
+            rule = _rule_for(element, tag, own, stats, judge)
+            if rule is not None and rule.startswith(LINK_RULES):
+                if linked_away + own.chars > LINK_RULES_MAX * total:
+                    rule = None
+                else:
+                    linked_away += own.chars
+        if rule is None:
+            stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
             continue
-        text = text_of(element)
-        if not text:
-            continue
-        if len(text) >= MAJORITY * total:
-            continue
-        rule = _rule_for(element, tag, text, judge)
-        if rule is not None and rule.startswith(LINK_RULES):
-            if linked_away + len(text) > LINK_RULES_MAX * total:
-                continue
-            linked_away += len(text)
-        if rule is not None:
-            by_links = rule.startswith(LINK_RULES)
-            lines = tuple(
+        by_links = rule.startswith(LINK_RULES)
+        lines = (
+            tuple(
                 b.text
                 for b in read_body(element, (), judge.page_url).text_blocks()
                 if not by_links or len(b.text) < LONG_LINE or b.link_share >= 0.5
             )
-            pruned.append(PrunedBlock(rule, _excerpt(text), lines))
-            remove(element)
+            if with_lines
+            else ()
+        )
+        pruned.append(PrunedBlock(rule, _excerpt(text_of(element)), lines))
+        remove(element)
     return pruned
 
 
-def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> str | None:
-    if len(text) <= _AD_MAX_TEXT and _is_ad_slot(element):
+def _opening(element: HtmlElement, size: int = 160) -> str:
+    """The first ``size`` characters of the element's text, folded."""
+    parts: list[str] = []
+    count = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        count += len(piece)
+        if count >= size * 2:
+            break
+    return fold("".join(parts))[:size]
+
+
+def _rule_for(
+    element: HtmlElement,
+    tag: str,
+    own: _Stats,
+    stats: dict[HtmlElement, _Stats],
+    judge: LinkJudge,
+) -> str | None:
+    size = own.chars
+    if size <= _AD_MAX_TEXT and _is_ad_slot(element):
         return "ad slot (id/class)"
-    if tag in _CONTAINERS and _has_block_children(element) and READER_PROMO.search(text[:160]):
+    promo = tag in _CONTAINERS and _has_block_children(element)
+    if promo and READER_PROMO.search(_opening(element)):
         return "box addressed to the readers (a promotion)"
-    link_chars, same_site, articles = _link_stats(element, judge)
-    share = link_chars / max(len(text), 1)
+    link_chars, same_site, articles = own.link_chars, own.same_site, own.articles
+    share = link_chars / max(size, 1)
     label = _label_of(element)
-    beside = tag in _CONTAINERS and _holds_text_beside(element, judge)
+    beside = tag in _CONTAINERS and _holds_text_beside(element, stats)
     if label is not None:
-        rest = len(text) - len(label)
+        rest = size - len(label)
         if tag in _CONTAINERS and (share >= 0.3 or articles >= 2 or rest <= 0) and not beside:
             return f"labelled box: {label}"
         if tag in _LEAVES and link_chars >= 0.5 * max(rest, 1):
             return f"labelled link: {label}"
     card = tag in _CONTAINERS or tag == "li"
-    if card and articles and len(text) <= CARD_MAX and _headline_link(element, judge):
+    if card and articles and size <= CARD_MAX and _headline_link(element, judge):
         return "related card (a headline linking to another article, and its teaser)"
     dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE and not beside
     if dense and (_has_block_children(element) or same_site >= 2 or articles):
@@ -420,7 +492,7 @@ def _rule_for(element: HtmlElement, tag: str, text: str, judge: LinkJudge) -> st
         and not _has_block_children(element)
         and same_site
         and share >= INLINE_LINK_SHARE
-        and (articles or same_site >= 2 or len(text) > 30)
+        and (articles or same_site >= 2 or size > 30)
     ):
         return "inline link to this outlet"
     return None

@@ -28,12 +28,19 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.extraction.bylines import split_authors
-from crawler.extraction.dates import ParsedDate, most_precise, parse_any, parse_visible
+from crawler.extraction.dates import (
+    ParsedDate,
+    Precision,
+    most_precise,
+    parse_any,
+    parse_visible,
+)
 from crawler.extraction.dom import compiled, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
 from crawler.extraction.text import fold
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import tzinfo
 
     from lxml.html import HtmlElement
@@ -180,9 +187,10 @@ def choose_title(
         if declared:
             metadata.append(_Title(source, declared, source.split()[0].split(":")[0]))
 
+    variants = {cand.value: _title_variants(cand.value, names) for cand in metadata}
     meta_keys: dict[str, set[str]] = {}
     for cand in metadata:
-        for variant in _title_variants(cand.value, names):
+        for variant in variants[cand.value]:
             meta_keys.setdefault(title_key(variant), set()).add(cand.group)
     if not any(title_key(c.value) in meta_keys for c in visible):
         visible.extend(_shown_elsewhere(root, meta_keys, seen))
@@ -195,7 +203,7 @@ def choose_title(
             cand.votes = 0.5
     for cand in metadata:
         best = max(
-            (len(meta_keys.get(title_key(v), set())) for v in _title_variants(cand.value, names)),
+            (len(meta_keys.get(title_key(v), set())) for v in variants[cand.value]),
             default=0,
         )
         cand.votes = float(best)
@@ -341,20 +349,26 @@ def choose_date(
     zone: tzinfo,
     *,
     template_value: str | None,
-    near_headline: str | None,
+    near_headline: Callable[[], str | None],
     extra: str | None = None,
     extra_source: str = "trafilatura",
     explain: Explanation | None = None,
 ) -> ParsedDate | None:
-    """The publication date: the most precise source agreeing with the most trusted."""
+    """The publication date: the most precise source agreeing with the most trusted.
+
+    The text near the headline is only read when it could matter (no source gives a time
+    of day yet), or when the explanation is to be thorough."""
     sources: list[tuple[str, str | None]] = [
         ("json-ld datePublished", meta.jsonld_str("datePublished")),
         ("meta published time", meta.first(*_PUBLISHED_META)),
         ("template date element", template_value),
-        ("visible text near the headline", near_headline),
-        (extra_source, extra),
     ]
     parsed = [(source, raw, parse_any(raw, zone)) for source, raw in sources if raw]
+    timed = any(p is not None and p.precision > Precision.DAY for _, _, p in parsed)
+    late: list[tuple[str, str | None]] = [(extra_source, extra)]
+    if not timed or (explain is not None and explain.thorough):
+        late.insert(0, ("visible text near the headline", near_headline()))
+    parsed += [(source, raw, parse_any(raw, zone)) for source, raw in late if raw]
     best = most_precise([p for _, _, p in parsed])
     if explain is not None:
         winner = next((s for s, _, p in parsed if p is best), None)
@@ -411,16 +425,24 @@ def people(names: list[str], outlet_names: tuple[str, ...]) -> tuple[list[str], 
 
 
 def choose_authors(
-    sources: list[tuple[str, list[str]]],
+    sources: list[tuple[str, list[str] | Callable[[], list[str]]]],
     outlet_names: tuple[str, ...],
     explain: Explanation | None = None,
 ) -> list[str]:
-    """The people credited by the first source that names any (see the module docstring)."""
+    """The people credited by the first source that names any (see the module docstring).
+
+    A source may be given as a function, called only when no earlier source named anyone
+    (or when the explanation is to be thorough)."""
     chosen: list[str] = []
     winner: str | None = None
     candidates: list[Candidate] = []
-    for source, raw in sources:
-        kept, rejected = people(raw, outlet_names)
+    thorough = explain is not None and explain.thorough
+    for source, given in sources:
+        if callable(given):
+            if chosen and not thorough:
+                continue
+            given = given()
+        kept, rejected = people(given, outlet_names)
         for name in kept:
             candidates.append(Candidate(source, name, 0, None if not chosen else "lower priority"))
         for name in rejected:
