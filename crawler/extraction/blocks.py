@@ -94,6 +94,9 @@ class BodyContent:
     captions: list[str] = field(default_factory=list)
     """Every caption text found (to keep them out of the text if repeated elsewhere)."""
 
+    hints: frozenset[str] = frozenset()
+    """Texts the page hid in its pictures' blocks: a shown text equal to one is a caption."""
+
     def text_blocks(self) -> list[Block]:
         """The blocks that hold text (picture markers left out)."""
         return [b for b in self.blocks if b.kind != "image"]
@@ -293,6 +296,28 @@ def prune(body: HtmlElement, selectors: tuple[str, ...]) -> list[tuple[str, Html
     return removed
 
 
+CAPTION_TABLE_ROWS = 3
+"""A table of at most this many rows holding one picture is a captioned picture."""
+
+
+def _caption_cells(body: HtmlElement, seen: set[HtmlElement]) -> list[HtmlElement]:
+    """Text cells of caption tables: a small table holding exactly one picture, whose other
+    cells' text is caption-sized (the old CMS editors' way of captioning a picture)."""
+    cells: list[HtmlElement] = []
+    for table in body.iter("table"):
+        if len(table.findall(".//img")) != 1 or len(table.findall(".//tr")) > CAPTION_TABLE_ROWS:
+            continue
+        texts = [
+            cell
+            for cell in table.iter("td", "th")
+            if cell.find(".//img") is None and text_of(cell) and cell not in seen
+        ]
+        small = texts and sum(len(text_of(c)) for c in texts) <= CAPTION_MAX_CHARS
+        if small and not any(a in seen for c in texts for a in c.iterancestors()):
+            cells.extend(texts)
+    return cells
+
+
 def read_body(
     body: HtmlElement,
     caption_selectors: tuple[str, ...],
@@ -319,6 +344,10 @@ def read_body(
             text = text_of(element)
             if text and (limit is None or len(text) <= limit):
                 captions.append((order.get(element, 0), text, element))
+    if generic_captions:
+        for element in _caption_cells(body, seen):
+            seen.add(element)
+            captions.append((order.get(element, 0), text_of(element), element))
     captions.sort(key=lambda item: item[0])
 
     caption_of: dict[int, str] = {}

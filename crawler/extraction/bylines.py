@@ -34,9 +34,15 @@ _NOTE = re.compile(r"\s*\([^()]{1,40}\)\s*$")
 _LEADING_CREDIT = re.compile(r"^\s*(?:theo|nguồn|by|bởi|tác\s+giả)\b\s*:?\s*", re.IGNORECASE)
 
 
+_VOWELS = frozenset("aăâeêioôơuưyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+
 def _title_case(word: str) -> str:
-    # An all-capitals word of two letters or more is a shouted name; initials keep their dots.
+    # An all-capitals word of two letters or more is a shouted name; initials keep their dots,
+    # and a word without a vowel ("TP", "NQ") is initials too: every Vietnamese syllable has one.
     if "." in word or len(word) < 2 or not word.isupper():
+        return word
+    if not any(ch in _VOWELS for ch in word.lower()):
         return word
     return word.capitalize()
 

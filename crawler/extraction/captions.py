@@ -84,6 +84,15 @@ def attach_captions(content: BodyContent, explain: Explanation | None = None) ->
             picture = None
             continue
         free = image is not None and not captioned_here and image["caption"] is None
+        hinted = _hinted(block.text, content.hints)
+        if image is not None and hinted and (free or captioned_here):
+            # The page's hidden copy says so; a caption of several paragraphs is joined.
+            caption = image["caption"]
+            if caption is None or hinted_whole(caption, block.text, content.hints):
+                image["caption"] = block.text if caption is None else f"{caption} {block.text}"
+                content.captions.append(block.text)
+                captioned_here = True
+                continue
         if free and image is not None and _looks_like_caption(block):
             image["caption"] = block.text
             content.captions.append(block.text)
@@ -97,6 +106,16 @@ def attach_captions(content: BodyContent, explain: Explanation | None = None) ->
         captioned_here = False
         kept.append(block)
     content.blocks = kept
+
+
+def _hinted(text: str, hints: frozenset[str]) -> bool:
+    return bool(hints) and any(text in hint for hint in hints)
+
+
+def hinted_whole(caption: str, more: str, hints: frozenset[str]) -> bool:
+    """Whether a caption continued by ``more`` is still (part of) one hidden copy."""
+    joined = f"{caption} {more}"
+    return any(joined in hint for hint in hints)
 
 
 def _is_byline_credit(text: str) -> bool:

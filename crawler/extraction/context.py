@@ -53,5 +53,8 @@ class PageContext:
     """What the page shows about its kind, read before anything is pruned (only when the
     page is being judged, see :func:`crawler.extraction.extract_page`)."""
 
+    hints: frozenset[str] = frozenset()
+    """Caption texts the page hid in its pictures' blocks (generic path)."""
+
     listing: tuple[int, int] | None = None
     """Listing evidence of the generic path: (lines that are listing entries, lines)."""

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from crawler.outlets import OutletProfile
 
 # A dateline marker: parenthesised such as "(Baohatinh.vn) - " or "(HGO) – ", or a bare
-# capitalised acronym such as "TPO - " or "QTO - ".
+# capitalised word such as "TPO - ", "QTO - " or "VTV.vn - ".
 GENERIC_DATELINE = re.compile(
-    r"^\s*(?:\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*|[A-ZĐ]{2,6}\s*[-–—]\s+)"
+    r"^\s*(?:\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*"
+    r"|[A-ZĐ]{2,6}(?:\.[A-Za-z]{2,3})?\s*[-–—]\s+)"
 )
 _VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 _HOME_CRUMBS = {"trang chủ", "home", "trang chu", "tin tức"}

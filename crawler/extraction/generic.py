@@ -37,7 +37,12 @@ from crawler.extraction.explain import FieldChoice
 from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
 from crawler.extraction.pagekind import listing_evidence
-from crawler.extraction.structure import is_box_label, prune_structure, strip_never_text
+from crawler.extraction.structure import (
+    caption_hints,
+    is_box_label,
+    prune_structure,
+    strip_never_text,
+)
 from crawler.extraction.text import fold
 from crawler.extraction.voting import (
     choose_authors,
@@ -69,6 +74,15 @@ def _prune_xpaths(selectors: tuple[str, ...]) -> tuple[str, ...]:
 
 
 _BULLET = re.compile(r"^(?:[-*•]\s+)")
+
+
+def _row(line: str) -> str:
+    """A table row as trafilatura writes it ("| a | b | |") as the profiled path writes it
+    ("a | b"); other lines unchanged."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return line
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    return " | ".join(cell for cell in cells if cell)
 
 
 def line_key(text: str) -> str:
@@ -104,7 +118,8 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         prune_xpath=list(prune) or None,
     )
     raw_lines = [fold(line) for line in (getattr(document, "text", None) or "").split("\n")]
-    lines = [line for line in raw_lines if line]
+    lines = [_row(line) for line in raw_lines if line]
+    lines = [line for line in lines if line]
 
     body = next(iter(root.iter("body")), None)
     images: list[ArticleImage] = []
@@ -126,9 +141,10 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
     if blocks:
         lead, marked = fields.strip_dateline(blocks[0].text, profile, vietnamese)
         description = fold(meta.first("og:description", "description") or "")
-        if marked or (
-            description and fields.strip_dateline(description, profile, vietnamese)[0] == lead
-        ):
+        described = fields.strip_dateline(description, profile, vietnamese)[0]
+        if description and lead.lstrip("-–— ") == described:
+            lead = described  # a dateline marker printed as a picture (a logo) and a dash
+        if marked or (description and described == lead):
             sapo, blocks = lead, blocks[1:]
             sapo_source = "the first line (dateline marker, or the page's description)"
     # Vietnamese news pages print the sapo (the lead the archive stores apart) above the body;
@@ -197,7 +213,7 @@ def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:
 
     Hidden elements are removed too (pictures there are not the article's), but their lines
     do not count: some sites hide the rest of the article until "read more" is clicked."""
-    strip_never_text(body)
+    ctx.hints = caption_hints(strip_never_text(body))
     lines: dict[str, str] = {}
     for rule in prune_structure(body, ctx.judge, with_lines=True):
         for line in rule.lines:
@@ -380,7 +396,7 @@ def assemble(
         out.extend(_trailing_byline(blocks, previous, container))
     images = [whole.images[i] for i in used_images]
     captions = [i["caption"] for i in images if i["caption"]]
-    return BodyContent(blocks=out, images=images, captions=captions)
+    return BodyContent(blocks=out, images=images, captions=captions, hints=ctx.hints)
 
 
 PRUNED_IN_LINE_MIN = 25

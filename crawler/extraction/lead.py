@@ -30,6 +30,14 @@ SAPO_MAX = 1000
 """A lead longer than this is not a lead."""
 
 
+def _page_chrome(element: HtmlElement) -> bool:
+    """Navigation, footer, or a header that is the page's (an article's header holds its
+    headline)."""
+    if element.tag in ("nav", "footer"):
+        return True
+    return element.tag == "header" and element.find(".//h1") is None
+
+
 def shown_description(
     root: HtmlElement, meta: PageMetadata, profile: OutletProfile | None
 ) -> str | None:
@@ -54,7 +62,7 @@ def shown_description(
             element = element.getparent()
         if element is None or element.tag == "body":
             continue
-        if any(a.tag in ("header", "nav", "footer") for a in element.iterancestors()):
+        if any(_page_chrome(a) for a in element.iterancestors()):
             continue  # a tagline repeating a site-wide description
         shown: str = text_of(element)
         if len(shown) <= SAPO_MAX and title_key(fields.strip_dateline(shown, profile)[0]) == key:

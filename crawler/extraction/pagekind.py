@@ -80,6 +80,28 @@ THIN_TEXT = 600
 SOFT404_TEXT = 400
 """A not-found message with more text than this around it is an article about a 404."""
 
+LAYOUT_TEXT = 1500
+"""A page whose layout says video/podcast/gallery holds less text than this."""
+
+_LAYOUT_KINDS = {
+    "video": "video",
+    "videos": "video",
+    "podcast": "podcast",
+    "audio": "podcast",
+    "photo": "gallery",
+    "gallery": "gallery",
+}
+_LAYOUT_TOKEN = re.compile(r"[a-z]+")
+
+
+def _layout_kind(classes: str) -> str | None:
+    """The kind a page's ``<html>``/``<body>`` classes name ("video-page", "page-podcast")."""
+    for token in (t for name in classes.split() for t in _LAYOUT_TOKEN.findall(name)):
+        if token in _LAYOUT_KINDS:
+            return _LAYOUT_KINDS[token]
+    return None
+
+
 GALLERY_BODY = 200
 """A page of pictures whose text outside the captions is shorter than this is a gallery."""
 
@@ -274,19 +296,26 @@ def classify(
         return PageKind("emagazine", "the URL is in the e-magazine section")
     if "emagazine" in signals.layout_classes or "e-magazine" in signals.layout_classes:
         return PageKind("emagazine", "the page is laid out as an e-magazine")
+    layout = _layout_kind(signals.layout_classes)
     for kind in ("video", "podcast", "gallery"):
+        player = (kind == "video" and signals.video_player) or (
+            kind == "podcast" and signals.audio_player
+        )
         evidence = [
             why
             for why, present in (
                 ("its URL section", section == kind),
                 ("its type metadata", declared == kind),
-                ("a video player", kind == "video" and signals.video_player),
-                ("an audio player", kind == "podcast" and signals.audio_player),
+                ("its page layout", layout == kind),
+                ("a media player", player),
             )
             if present
         ]
         strong = section == kind or declared == kind
-        if strong and size < THIN_TEXT:
+        # A page laid out as a video (or podcast) page with its player holds a short text
+        # (a description, a transcript's start): thin, but not as thin as a bare player.
+        laid_out = layout == kind and (player or kind == "gallery")
+        if (strong and size < THIN_TEXT) or (laid_out and size < LAYOUT_TEXT):
             why = ", ".join(evidence)
             return PageKind(kind, f"a {kind} page ({why}), {size} characters of text")
     captions = [i["caption"] for i in article.images if i["caption"]]

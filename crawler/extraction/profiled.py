@@ -20,7 +20,7 @@ from crawler.extraction.dom import select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
 from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
-from crawler.extraction.structure import prune_structure, strip_never_text
+from crawler.extraction.structure import caption_hints, prune_structure, strip_never_text
 from crawler.extraction.voting import choose_authors, choose_date, choose_title, date_near
 from crawler.items import Article
 from crawler.urls import same_site
@@ -87,12 +87,18 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     if sapo_element is not None and _contains(body, sapo_element):
         sapo_element.drop_tree()
 
-    for rule in strip_never_text(body):
-        explain.pruned.append(rule)
+    never = strip_never_text(body)
+    explain.pruned.extend(never)
     for selector, element in prune(body, template.prune):
         explain.prune(f"template prune selector {selector}", text_of(element))
     explain.pruned.extend(prune_structure(body, ctx.judge))
+    lead_picture = _lead_picture(body)
     content = read_body(body, template.caption, base_url, GENERIC_CAPTIONS)
+    content.hints = caption_hints(never)
+    if lead_picture is not None:
+        lead = read_body(lead_picture, template.caption, base_url, GENERIC_CAPTIONS)
+        content.images[:0] = lead.images
+        content.captions[:0] = lead.captions
     text = finish_body(
         content,
         ctx,
@@ -203,6 +209,26 @@ def body_after_lead(root: HtmlElement, template: CmsTemplate) -> HtmlElement | N
                 if isinstance(sibling.tag, str) and _paragraph_text(sibling) >= ANCHORED_MIN:
                     return sibling
             node = node.getparent()
+    return None
+
+
+LEAD_PICTURE_SIBLINGS = 3
+"""How many elements before the body are looked at for the article's lead picture."""
+
+
+def _lead_picture(body: HtmlElement) -> HtmlElement | None:
+    """The article's lead picture when it stands just before the body (a ``figure`` with its
+    caption between the headline block and the text)."""
+    for number, sibling in enumerate(body.itersiblings(preceding=True)):
+        if number >= LEAD_PICTURE_SIBLINGS:
+            break
+        if not isinstance(sibling.tag, str):
+            continue
+        pictures = sibling.findall(".//img") if sibling.tag != "img" else [sibling]
+        if sibling.tag == "figure" and len(pictures) == 1:
+            return sibling
+        if sibling.find(".//img") is None and len(text_of(sibling)) > 200:
+            break  # text between: the picture (if any) is not the article's lead
     return None
 
 

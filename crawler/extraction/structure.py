@@ -330,6 +330,24 @@ def _has_block_children(element: HtmlElement) -> bool:
     )
 
 
+HIDDEN_CAPTION = "never text: hidden text in a picture's block (kept as a caption hint)"
+"""Slideshow templates keep each caption twice: hidden in the picture's block (for the
+lightbox) and shown after it. The hidden copy tells which shown text is the caption."""
+
+
+def _beside_picture(element: HtmlElement) -> bool:
+    parent = element.getparent()
+    for holder in (parent, parent.getparent() if parent is not None else None):
+        if holder is not None and holder.find(".//img") is not None:
+            return True
+    return False
+
+
+def caption_hints(pruned: list[PrunedBlock]) -> frozenset[str]:
+    """The texts hidden in pictures' blocks (see :data:`HIDDEN_CAPTION`)."""
+    return frozenset(line for p in pruned if p.rule == HIDDEN_CAPTION for line in p.lines)
+
+
 def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
     """Remove scripts, styles, forms, embeds and hidden elements (rule 1)."""
     pruned = [
@@ -342,8 +360,11 @@ def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
         element = stack.pop()
         if _hidden(element):
             text = text_of(element)
+            near = _beside_picture(element)
             remove(element)
-            if text:
+            if text and near:
+                pruned.append(PrunedBlock(HIDDEN_CAPTION, _excerpt(text), (text,)))
+            elif text:
                 pruned.append(PrunedBlock("never text: hidden element", _excerpt(text)))
             continue
         stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
