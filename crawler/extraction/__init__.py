@@ -140,7 +140,7 @@ def _context(
         outlet_names=names,
     )
     if judging:  # read before extraction prunes the tree
-        ctx.signals = read_signals(root, meta, judge)
+        ctx.signals = read_signals(root, meta, judge, positions=profile is None or sniffed)
     return ctx, profile, sniffed
 
 

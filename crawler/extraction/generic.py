@@ -104,7 +104,6 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         judge=ctx.judge,
         explain=explain,
     )
-    near = date_near(root, title_element)  # read before trafilatura and pruning change the tree
     markup_authors = author_markup(root)
     shown_lead = shown_description(root, meta, profile)
 
@@ -116,6 +115,17 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         with_metadata=True,
         include_comments=False,
         prune_xpath=list(prune) or None,
+    )
+    # Chosen before the structural rules prune the tree: the text near the headline is only
+    # read when the metadata leaves the date open.
+    published = choose_date(
+        meta,
+        ctx.zone,
+        template_value=None,
+        near_headline=lambda: date_near(root, title_element),
+        extra=getattr(document, "date", None),
+        extra_source="trafilatura date",
+        explain=explain,
     )
     raw_lines = [fold(line) for line in (getattr(document, "text", None) or "").split("\n")]
     lines = [_row(line) for line in raw_lines if line]
@@ -159,15 +169,6 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         ]
     explain.choose("sapo", FieldChoice(sapo, sapo_source, "the lead shown above the body"))
 
-    published = choose_date(
-        meta,
-        ctx.zone,
-        template_value=None,
-        near_headline=lambda: near,
-        extra=getattr(document, "date", None),
-        extra_source="trafilatura date",
-        explain=explain,
-    )
     modified = fields.modified(meta, None, ctx.zone)
     authors = choose_authors(
         [

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.extraction.dom import compiled, text_of
+from lxml import etree
+
+from crawler.extraction.dom import text_of
 from crawler.extraction.text import fold
 
 if TYPE_CHECKING:
@@ -118,10 +120,11 @@ class PageSignals:
     """What the page shows about its kind, read before extraction prunes the tree."""
 
     video_player: bool
-    """A ``<video>`` element or a video player widget."""
+    """A ``<video>`` element or a video player widget (only looked for on pages whose URL
+    section, type metadata or layout names a video or podcast page)."""
 
     audio_player: bool
-    """An ``<audio>`` element or an audio player widget."""
+    """An ``<audio>`` element or an audio player widget (same condition)."""
 
     layout_classes: str
     """The ``class`` attributes of ``<html>`` and ``<body>``, lower-case."""
@@ -140,7 +143,8 @@ class LinkLayout:
     pruning (which removes headline links) for :func:`listing_evidence`."""
 
     order: dict[HtmlElement, int]
-    """Document position of every element."""
+    """Document position of every element (empty when not numbered: then only the
+    headlines count as evidence)."""
 
     positions: list[int]
     """Sorted positions of the links to the outlet's articles."""
@@ -148,33 +152,60 @@ class LinkLayout:
     headlines: frozenset[str]
     """Texts (case-folded) of those links long enough to be headlines."""
 
+    targets: int = 0
+    """Distinct addresses among those links."""
 
-def read_signals(root: HtmlElement, meta: PageMetadata, judge: LinkJudge) -> PageSignals:
-    """The page's kind signals (call before anything prunes the tree)."""
-    counted = not declares_article(meta)
+
+def read_signals(
+    root: HtmlElement, meta: PageMetadata, judge: LinkJudge, *, positions: bool = True
+) -> PageSignals:
+    """The page's kind signals (call before anything prunes the tree). ``positions=False``
+    skips numbering the page's elements (``LinkLayout.order``), which only the generic
+    path's :func:`listing_evidence` uses: pages of an outlet with a profile do without."""
+    classes = " ".join(str(e.get("class") or "") for e in (root, *root.iter("body"))).lower()
+    video = audio = False
+    # A player only counts on a page its URL, metadata or layout calls a video/podcast page
+    # (see classify), so it is only looked for there.
+    named = {_layout_kind(classes), _section_kind(judge.page_url), _declared_kind(meta)}
+    for element in _PLAYER_CANDIDATES(root) if named & {"video", "podcast"} else ():
+        if element.tag == "video":
+            video = True
+        elif element.tag == "audio":
+            audio = True
+        else:
+            names = str(element.get("class") or "")
+            video = video or "video-player" in names or "videoplayer" in names
+            audio = audio or "audio-player" in names or "audioplayer" in names
+    layout = None if declares_article(meta) else _layout(root, judge, positions)
     return PageSignals(
-        video_player=_has_player(root, "video"),
-        audio_player=_has_player(root, "audio"),
-        layout_classes=" ".join(
-            str(e.get("class") or "") for e in (root, *root.iter("body"))
-        ).lower(),
-        article_links=_article_links(root, judge) if counted else None,
-        links=_layout(root, judge) if counted else None,
+        video_player=video,
+        audio_player=audio,
+        layout_classes=classes,
+        article_links=layout.targets if layout is not None else None,
+        links=layout,
     )
 
 
-def _layout(root: HtmlElement, judge: LinkJudge) -> LinkLayout:
-    order = {element: index for index, element in enumerate(root.iter())}
+# One pass over the tree: a <video>/<audio> element or a player widget's class.
+_PLAYER_CANDIDATES = etree.XPath("//*[self::video or self::audio or contains(@class, 'player')]")
+
+
+def _layout(root: HtmlElement, judge: LinkJudge, numbered: bool) -> LinkLayout:
+    order = {element: index for index, element in enumerate(root.iter())} if numbered else {}
     positions: list[int] = []
     headlines: set[str] = set()
+    targets: set[str] = set()
     for anchor in root.iter("a"):
-        if judge.kind(str(anchor.get("href") or "")) != "article":
+        href = str(anchor.get("href") or "")
+        if judge.kind(href) != "article":
             continue
-        positions.append(order[anchor])
+        targets.add(href.strip())
+        if numbered:
+            positions.append(order[anchor])
         text = fold(anchor.text_content()).casefold()
         if len(text) >= HEADLINE_MIN:
             headlines.add(text)
-    return LinkLayout(order, sorted(positions), frozenset(headlines))
+    return LinkLayout(order, sorted(positions), frozenset(headlines), len(targets))
 
 
 @dataclass(frozen=True)
@@ -224,19 +255,6 @@ def _declared_kind(meta: PageMetadata) -> str | None:
         if declared in _MEDIA_TYPES:
             return _MEDIA_TYPES[declared]
     return None
-
-
-def _has_player(root: HtmlElement, tag: str) -> bool:
-    return bool(compiled(f"{tag}, [class*={tag}-player], [class*={tag}player]")(root))
-
-
-def _article_links(root: HtmlElement, judge: LinkJudge) -> int:
-    targets = {
-        str(a.get("href") or "").strip()
-        for a in root.iter("a")
-        if judge.kind(str(a.get("href") or "")) == "article"
-    }
-    return len(targets)
 
 
 OWN_DATE_SOURCES = frozenset(

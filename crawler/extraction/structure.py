@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 from crawler.extraction.blocks import prune, read_body
 from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.dom import remove, text_of
@@ -185,15 +187,21 @@ class LinkJudge:
         href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             return "none"
-        absolute = urljoin(self.page_url, href)
-        parts = urlsplit(absolute)
-        if parts.scheme not in ("http", "https"):
-            return "none"
-        if fold_host(parts.hostname or "") != self.host:
-            return "external"
-        if _FILE_LINK.search(parts.path):
+        if href.startswith("/") and not href.startswith("//") and "/." not in href:
+            # A path on this host (most links): no need to resolve it.
+            path, _, query = href.partition("#")[0].partition("?")
+        else:
+            parts = urlsplit(
+                href if href.startswith(("http://", "https://")) else urljoin(self.page_url, href)
+            )
+            if parts.scheme not in ("http", "https"):
+                return "none"
+            if fold_host(parts.hostname or "") != self.host:
+                return "external"
+            path, query = parts.path, parts.query
+        if _FILE_LINK.search(path):
             return "file"
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        path = path + (f"?{query}" if query else "")
         if path.rstrip("/") == self.path.rstrip("/"):
             return "self"
         return "article" if self.is_article_path(path) else "site"
@@ -227,12 +235,13 @@ def is_box_label(text: str) -> bool:
     return bool(key) and (key in EXTRA_LABELS or is_stop_heading(key))
 
 
-def _first_text(element: HtmlElement) -> str:
-    """The first non-blank text inside ``element`` (a box's label comes first)."""
+def _first_text(element: HtmlElement, size: int = 200) -> str:
+    """The first non-blank text inside ``element`` (a box's label comes first), folded, cut
+    at about ``size`` characters (a longer text is no label: only its start is read)."""
     for piece in element.itertext():
-        folded = fold(piece)
+        folded = fold(piece[: size * 2])
         if folded:
-            return folded
+            return folded[:size]
     return ""
 
 
@@ -389,24 +398,22 @@ class _Stats:
 
 
 def _size(text: str | None) -> int:
-    return len(" ".join(text.split())) if text else 0
+    if not text or text.isspace():
+        return 0
+    return len(" ".join(text.split()))
 
 
 def _collect(body: HtmlElement, judge: LinkJudge) -> dict[HtmlElement, _Stats]:
-    """Post-order: every element's :class:`_Stats` (links classified once per element)."""
+    """Every element's :class:`_Stats` (links classified once per element). The elements
+    are visited in reverse document order, which puts every element after its descendants."""
     stats: dict[HtmlElement, _Stats] = {}
-    stack: list[tuple[HtmlElement, bool]] = [(body, False)]
-    while stack:
-        element, done = stack.pop()
-        if not done:
-            stack.append((element, True))
-            stack.extend((c, False) for c in element if isinstance(c.tag, str))
-            continue
+    for element in reversed(list(body.iter(etree.Element))):
         own = _Stats(chars=_size(element.text))
         for child in element:
-            if isinstance(child.tag, str):
-                sub = stats[child]
-                own.chars += sub.chars + (1 if sub.chars else 0)
+            sub = stats.get(child)
+            if sub is not None:
+                if sub.chars:
+                    own.chars += sub.chars + 1
                 own.link_chars += sub.link_chars
                 own.same_site += sub.same_site
                 own.articles += sub.articles

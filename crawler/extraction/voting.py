@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -55,8 +56,10 @@ _NAV_CLASS = re.compile(r"breadcrumb|crumb|menu|\bnav\b|navbar|logo", re.IGNOREC
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=2048)
 def title_key(text: str) -> str:
-    """A title as compared between sources: its words, lower-case, NFC."""
+    """A title as compared between sources: its words, lower-case, NFC (memoised: the vote
+    compares each candidate several times)."""
     return " ".join(_WORD.findall(fold(text).casefold()))
 
 
@@ -166,7 +169,8 @@ def choose_title(
     visible: list[_Title] = []
     seen: set[HtmlElement] = set()
     for selector in (*selectors, "h1"):
-        for element in compiled(selector)(root):
+        found = root.iter("h1") if selector == "h1" else compiled(selector)(root)
+        for element in found:
             if element in seen:
                 continue
             seen.add(element)
