@@ -16,7 +16,7 @@ from crawler.extraction.blocks import prune, read_body
 from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.bylines import looks_like_byline, parse_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
-from crawler.extraction.dom import select_all, select_first, text_of
+from crawler.extraction.dom import compiled, select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
 from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
@@ -194,7 +194,9 @@ def body_after_lead(root: HtmlElement, template: CmsTemplate) -> HtmlElement | N
     the first element after the template's sapo or headline holding paragraphs of text.
 
     Only the sapo and headline selectors the template names are trusted as anchors (not a
-    bare ``h1``), so a page of another kind is not read as an article."""
+    bare ``h1``), so a page of another kind is not read as an article; an element the
+    template prunes (or one inside it) is no body."""
+    pruned = {e for selector in template.prune for e in compiled(selector)(root)}
     anchors = [
         element
         for selectors in (template.sapo, tuple(s for s in template.title if s != "h1"))
@@ -206,7 +208,11 @@ def body_after_lead(root: HtmlElement, template: CmsTemplate) -> HtmlElement | N
             if node is None or node.tag == "body":
                 break
             for sibling in node.itersiblings():
-                if isinstance(sibling.tag, str) and _paragraph_text(sibling) >= ANCHORED_MIN:
+                if (
+                    isinstance(sibling.tag, str)
+                    and _paragraph_text(sibling) >= ANCHORED_MIN
+                    and not any(a in pruned for a in (sibling, *sibling.iterancestors()))
+                ):
                     return sibling
             node = node.getparent()
     return None

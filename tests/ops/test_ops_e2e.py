@@ -5,8 +5,8 @@ after the profile is fixed.
 The scenario (one module fixture): a backfill crawl with the real profiles (the outlets'
 history, healthy), new articles appear, then an incremental crawl runs with two outlet
 profiles *as they were before a template change* (``sitecustomize_broken``: baohatinh's body
-no longer found, so its pages fail; baonghean's sapo no longer found, so its articles are
-stored degraded). The profiles are then "fixed" — the subprocesses after that run with the
+no longer found, so its pages fail; baonghean's sapo selector matching the headline, so its
+articles are stored degraded). The profiles are then "fixed" — the subprocesses after that run with the
 real ones — and ``crawler reextract`` repairs the archive from the WARC records.
 """
 
@@ -278,12 +278,13 @@ def test_reextract_repairs_the_archive_after_the_profile_fix(scenario: Scenario)
         with engine.connect() as conn:
             degraded = dict(
                 conn.execute(
-                    # Stored by the broken profile: no sapo. (Every article's version is behind
-                    # the current one too: the crawls learned the outlets' boilerplate.)
+                    # Stored by the broken profile: the headline as sapo. (Every article's
+                    # version is behind the current one too: the crawls learned the outlets'
+                    # boilerplate.)
                     text(
                         "SELECT a.id, a.sapo FROM articles a JOIN outlets o ON o.id = a.outlet_id "
                         "WHERE o.domain = 'baonghean.vn' AND a.extractor_version != :v "
-                        "AND a.sapo IS NULL"
+                        "AND a.sapo = a.title"
                     ),
                     {"v": _current_version(conn, "https://baonghean.vn/")},
                 ).all()
@@ -297,7 +298,7 @@ def test_reextract_repairs_the_archive_after_the_profile_fix(scenario: Scenario)
     finally:
         engine.dispose()
     assert len(degraded) >= NEW_ARTICLES  # stored with the broken profile
-    assert all(sapo is None for sapo in degraded.values())
+    assert all(sapo for sapo in degraded.values())
 
     done = run_cli(scenario.data_dir, "reextract", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -322,8 +323,8 @@ def test_reextract_repairs_the_archive_after_the_profile_fix(scenario: Scenario)
                     {"i": article_id},
                 ).all()
                 assert [v.version for v in versions] == [1, 2]
-                assert versions[0].sapo is None  # the old text is kept as a version
-                assert versions[1].sapo == article.sapo and article.sapo
+                assert versions[0].sapo == article.title  # the old text is kept as a version
+                assert versions[1].sapo == article.sapo and article.sapo != article.title
                 assert article.version == 2
                 assert article.extractor_version == _current_version(conn, article.url)
                 assert versions[0].extractor_version != article.extractor_version

@@ -30,6 +30,7 @@ TABLES = {
     "body_hashes",
     "near_dup_signatures",
     "near_dup_buckets",
+    "learned_boilerplate",
     "alembic_version",
 }
 
