@@ -222,8 +222,14 @@ def learn(
     return [learn_outlet(engine, data_dir, outlet, sample=sample) for outlet in outlets]
 
 
+TITLES_LOADED = 50_000
+"""Titles of the outlet's newest stored articles loaded at most (related boxes link to recent
+stories; a large archive's whole title list would cost memory and start-up time)."""
+
+
 def load_learned(bind: Engine | Connection, outlet: str) -> LearnedBoilerplate:
-    """The outlet's learned boilerplate and its stored articles' title fingerprints.
+    """The outlet's learned boilerplate and its newest stored articles' title fingerprints
+    (:data:`TITLES_LOADED` at most).
 
     ``bind`` is an engine, or a connection to read through (inside a transaction that holds
     SQLite's write lock, a second connection would wait for it)."""
@@ -241,6 +247,8 @@ def _load(conn: Connection, outlet: str) -> LearnedBoilerplate:
         select(_ARTICLES.c.title)
         .join(_OUTLETS, _OUTLETS.c.id == _ARTICLES.c.outlet_id)
         .where(_OUTLETS.c.domain == outlet, _ARTICLES.c.title.is_not(None))
+        .order_by(_ARTICLES.c.id.desc())
+        .limit(TITLES_LOADED)
     ).scalars()
     title_keys = frozenset(fingerprint(t) for t in titles if t)
     return LearnedBoilerplate(
