@@ -37,7 +37,7 @@ Columns: body F1/P/R (the shingle metric of article-extraction-benchmark, see
 their count in the gold text) and pages with a leak; title (exact after folding), date (same
 instant to the page's precision), author (same set of names), captions (expected captions
 found, exact text); refused (non-article pages refused as such); pages/s (pages divided by the
-summed time of the extraction calls alone, after a warm-up call, each system on each data set
+summed CPU time of the extraction calls alone, after a warm-up call, each system on each data set
 in its own fresh process: ``--in-process`` to skip that). The throughput ratio
 project/trafilatura is printed per data set.
 
@@ -196,7 +196,8 @@ def trafilatura_system(page: Page) -> Answer:
 def run_system(
     system: Callable[[Page], Answer], pages: Sequence[Page], verbose: bool = False
 ) -> Run:
-    """Extract every page, timing the calls alone, after one untimed warm-up call."""
+    """Extract every page, timing the calls alone (CPU time of this process: on a shared
+    machine, wall time measures the neighbours too), after one untimed warm-up call."""
     if pages:
         with contextlib.suppress(Exception):  # the timed call below records the error
             system(pages[0])
@@ -204,17 +205,17 @@ def run_system(
     errors: list[str] = []
     seconds = 0.0
     for page in pages:
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             answer = system(page)
         except Exception as exc:
-            seconds += time.perf_counter() - start
+            seconds += time.process_time() - start
             errors.append(f"{page.id}: {type(exc).__name__}: {exc}")
             if verbose:
                 print(traceback.format_exc(), file=sys.stderr)
             answer = Answer()
         else:
-            seconds += time.perf_counter() - start
+            seconds += time.process_time() - start
         answers.append(answer)
     return Run(answers=answers, seconds=seconds, errors=errors)
 

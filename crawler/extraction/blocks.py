@@ -318,6 +318,19 @@ def _caption_cells(body: HtmlElement, seen: set[HtmlElement]) -> list[HtmlElemen
     return cells
 
 
+def read_lines(element: HtmlElement, base_url: str) -> list[Block]:
+    """The text blocks of ``element`` as :func:`read_body` cuts them (a picture still ends a
+    block), without reading pictures or captions: the lines of a pruned box."""
+    pictures = {img: 0 for img in element.iter("img") if image_url(img, base_url)}
+    walker = _Walker(pictures)
+    walker.element_stack = [element]
+    walker.add(element.text)
+    for child in element:
+        walker.walk(child)
+    walker.flush()
+    return [b for b in walker.blocks if b.kind != "image"]
+
+
 def read_body(
     body: HtmlElement,
     caption_selectors: tuple[str, ...],

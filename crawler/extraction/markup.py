@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lxml import etree
+
 from crawler.extraction.dom import compiled, text_of
 
 if TYPE_CHECKING:
@@ -40,10 +42,24 @@ def _in_article(element: HtmlElement) -> bool:
     return True
 
 
+# Every element AUTHOR_MARKUP can match is one of these or inside one: the selectors are
+# only run inside the outermost of them (one pass over the page instead of one per selector).
+_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'author') or contains(@class, 'byline') or @itemprop = 'author'"
+    " or @data-role = 'author' or @rel = 'author']"
+)
+
+
 def author_markup(root: HtmlElement) -> list[str]:
     """Texts of the first author markup found (short ones only: a credit, not a bio)."""
+    candidates = _CANDIDATES(root)
+    if not candidates:
+        return []
+    marked = set(candidates)
+    outermost = [c for c in candidates if not any(a in marked for a in c.iterancestors())]
     for selector in AUTHOR_MARKUP:
-        texts = [text_of(e) for e in compiled(selector)(root) if _in_article(e)]
+        found = [e for place in outermost for e in compiled(selector)(place)]
+        texts = [text_of(e) for e in found if _in_article(e)]
         texts = [t for t in texts if t and len(t) <= _MAX_CREDIT]
         if texts:
             return list(dict.fromkeys(texts))

@@ -265,12 +265,19 @@ def _lead_element(
 
 
 def _precedes(root: HtmlElement, first: HtmlElement, second: HtmlElement) -> bool:
-    for element in root.iter():
-        if element is first:
-            return True
-        if element is second:
-            return False
-    return False
+    """Whether ``first`` comes before ``second`` in document order (an ancestor comes before
+    its descendants), found from where their ancestor chains part."""
+    if first is second:
+        return True
+    chain_first = [first, *first.iterancestors()][::-1]
+    chain_second = [second, *second.iterancestors()][::-1]
+    if chain_first[0] is not chain_second[0] or chain_first[0] is not root:
+        return False  # not both in this document
+    for mine, theirs in zip(chain_first, chain_second, strict=False):
+        if mine is not theirs:
+            parent = mine.getparent()
+            return bool(parent.index(mine) < parent.index(theirs))
+    return len(chain_first) < len(chain_second)
 
 
 def _contains(ancestor: HtmlElement, element: HtmlElement) -> bool:

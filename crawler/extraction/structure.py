@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.extraction.blocks import prune, read_body
+from crawler.extraction.blocks import prune, read_lines
 from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.dom import remove, text_of
 from crawler.extraction.text import fold
@@ -357,26 +357,48 @@ def caption_hints(pruned: list[PrunedBlock]) -> frozenset[str]:
     return frozenset(line for p in pruned if p.rule == HIDDEN_CAPTION for line in p.lines)
 
 
+_NEVER_TAGS = tuple(s for s in NEVER_TEXT if s.isalpha() and s not in _SILENT)
+_NEVER_OTHERS = tuple(s for s in NEVER_TEXT if not s.isalpha())
+# Elements that may be hidden (filtered by _hidden): one pass instead of a walk in Python.
+_MAY_BE_HIDDEN = etree.XPath(".//*[@hidden or @style]")
+
+
+def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
+    """Those of ``elements`` (in document order) not inside another one of them."""
+    kept: list[HtmlElement] = []
+    chosen: set[HtmlElement] = set()
+    for element in elements:
+        if not any(a in chosen for a in element.iterancestors()):
+            kept.append(element)
+            chosen.add(element)
+    return kept
+
+
 def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
     """Remove scripts, styles, forms, embeds and hidden elements (rule 1)."""
-    pruned = [
+    pruned: list[PrunedBlock] = []
+    # Scripts and styles first, unread (their text is never worth reporting), so what is
+    # reported of a form or an SVG is its own text.
+    for element in _outermost([e for e in body.iter(*_SILENT) if e is not body]):
+        remove(element)
+    for element in _outermost([e for e in body.iter(*_NEVER_TAGS) if e is not body]):
+        text = text_of(element)
+        if text:
+            pruned.append(PrunedBlock(f"never text: {element.tag}", _excerpt(text)))
+        remove(element)
+    pruned.extend(
         PrunedBlock(f"never text: {selector}", _excerpt(text_of(element)))
-        for selector, element in prune(body, NEVER_TEXT)
-        if selector not in _SILENT
-    ]
-    stack = [c for c in reversed(body) if isinstance(c.tag, str)]
-    while stack:
-        element = stack.pop()
-        if _hidden(element):
-            text = text_of(element)
-            near = _beside_picture(element)
-            remove(element)
-            if text and near:
-                pruned.append(PrunedBlock(HIDDEN_CAPTION, _excerpt(text), (text,)))
-            elif text:
-                pruned.append(PrunedBlock("never text: hidden element", _excerpt(text)))
-            continue
-        stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
+        for selector, element in prune(body, _NEVER_OTHERS)
+    )
+    hidden = _outermost([e for e in _MAY_BE_HIDDEN(body) if _hidden(e)])
+    for element in hidden:
+        text = text_of(element)
+        near = _beside_picture(element)
+        remove(element)
+        if text and near:
+            pruned.append(PrunedBlock(HIDDEN_CAPTION, _excerpt(text), (text,)))
+        elif text:
+            pruned.append(PrunedBlock("never text: hidden element", _excerpt(text)))
     return pruned
 
 
@@ -463,7 +485,7 @@ def prune_structure(
         lines = (
             tuple(
                 b.text
-                for b in read_body(element, (), judge.page_url).text_blocks()
+                for b in read_lines(element, judge.page_url)
                 if not by_links or len(b.text) < LONG_LINE or b.link_share >= 0.5
             )
             if with_lines

@@ -6,8 +6,8 @@ The scenario (one module fixture): a backfill crawl with the real profiles (the 
 history, healthy), new articles appear, then an incremental crawl runs with two outlet
 profiles *as they were before a template change* (``sitecustomize_broken``: baohatinh's body
 no longer found, so its pages fail; baonghean's sapo selector matching the headline, so its
-articles are stored degraded). The profiles are then "fixed" — the subprocesses after that run with the
-real ones — and ``crawler reextract`` repairs the archive from the WARC records.
+articles are stored degraded). The profiles are then "fixed" — the subprocesses after that run
+with the real ones — and ``crawler reextract`` repairs the archive from the WARC records.
 """
 
 from __future__ import annotations
