@@ -19,6 +19,8 @@ AUTHOR_MARKUP: tuple[str, ...] = (
     "[itemprop=author]",
     "[data-role=author]",
     "a[rel=author]",
+    "a[href*='/author/']",
+    "a[href*='/tac-gia/']",
     ".author-name",
     ".author .name",
     "[class*=author] .name",
@@ -46,7 +48,8 @@ def _in_article(element: HtmlElement) -> bool:
 # only run inside the outermost of them (one pass over the page instead of one per selector).
 _CANDIDATES = etree.XPath(
     "//*[contains(@class, 'author') or contains(@class, 'byline') or @itemprop = 'author'"
-    " or @data-role = 'author' or @rel = 'author']"
+    " or @data-role = 'author' or @rel = 'author'"
+    " or contains(@href, '/author/') or contains(@href, '/tac-gia/')]"
 )
 
 

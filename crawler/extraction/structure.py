@@ -33,6 +33,7 @@ from lxml import etree
 
 from crawler.extraction.blocks import prune, read_lines
 from crawler.extraction.boilerplate import is_stop_heading
+from crawler.extraction.bylines import looks_like_byline
 from crawler.extraction.dom import remove, text_of
 from crawler.extraction.text import fold
 from crawler.urls import fold_host
@@ -313,17 +314,20 @@ BESIDE_MIN = 20
 
 def _holds_text_beside(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> bool:
     """Whether a container holds article text beside its box: a child paragraph of real
-    text (a wrapper around a related box and the story's next paragraph). The box is then
-    pruned on its own, never the wrapper."""
-    for child in element:
-        if not isinstance(child.tag, str) or child.tag not in _PARAGRAPHS:
-            continue
-        if _has_block_children(child):
+    text (a wrapper around a related box and the story's next paragraph), or the story's
+    byline as its last child (a wrapper around the last box and the credit). The box is
+    then pruned on its own, never the wrapper."""
+    children = [c for c in element if isinstance(c.tag, str)]
+    for child in children:
+        if child.tag not in _PARAGRAPHS or _has_block_children(child):
             continue
         own = stats.get(child)
-        if own is None or own.chars < BESIDE_MIN or _label_of(child) is not None:
+        if own is None or own.link_chars >= 0.3 * max(own.chars, 1):
             continue
-        if own.link_chars < 0.3 * own.chars:
+        if own.chars >= BESIDE_MIN and _label_of(child) is None:
+            return True
+        last = child is children[-1] and own.chars and not own.link_chars
+        if last and looks_like_byline(text_of(child)):
             return True
     return False
 
