@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.settings)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:  # a bad -s value, an unimportable outlet module
         parser.error(str(exc))
     url: str | None
     try:

@@ -75,6 +75,11 @@ def load_settings(overrides: list[str] | None = None) -> Settings:
             raise ValueError(f"a setting must look like KEY=VALUE, got {pair!r}")
         settings.set(key.strip(), value, priority="cmdline")
     check_settings(settings)
+    # Outlets defined outside the package join the registry before anything reads it.
+    from crawler.outlets import all_profiles, use_outlet_modules
+
+    use_outlet_modules(settings.get("ARCHIVE_OUTLET_MODULES") or "")
+    all_profiles()  # a module that cannot be imported is reported now, as a settings error
     return settings
 
 

@@ -15,6 +15,12 @@ the whole archive:
   a page that now extracts (title and body, as the spiders require) becomes an article — a
   new story or a duplicate, through the same repository call.
 
+Pages are decoded with the HTTP headers archived with them (their ``Content-Type`` charset
+outranks the page's ``<meta>``, as on the live crawl), and the boilerplate learned for each
+outlet (``crawler boilerplate learn``) is applied; what was learned is part of the extractor
+version, so learning again makes the outlet's articles candidates without ``force``. Pages
+that are not articles (soft 404, listing...) never become articles.
+
 Every write is attributed to a ``crawl_runs`` row with ``mode="reextract"``: for each stored
 result a page row pointing at the *same* WARC record (same fetch time) is added to that run
 and resolved by the repository. The repository's ``now`` is the page's fetch time, so
@@ -35,8 +41,9 @@ from sqlalchemy import func, select
 
 from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
-from crawler.extraction import PageParseError, extract, extractor_version
+from crawler.extraction import extract_page, extractor_version, outlet_key
 from crawler.outlets import profile_for_url
+from crawler.storage.boilerplate import load_learned
 from crawler.storage.records import PageRecord
 from crawler.storage.repository import Repository
 from crawler.storage.tables import ARTICLES, OUTLETS, PAGES
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Engine
 
+    from crawler.extraction import LearnedBoilerplate
     from crawler.items import Article as ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -195,8 +203,25 @@ def _domain(url: str) -> str | None:
     return fold_host(host) if host else None
 
 
-def _current_version(url: str) -> str:
-    return extractor_version(profile_for_url(url))
+class LearnedCache:
+    """Each outlet's learned boilerplate, loaded once per re-extraction."""
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+        """The connection to read through (set by the caller; one transaction at a time)."""
+        self.by_outlet: dict[str, LearnedBoilerplate] = {}
+
+    def __call__(self, url: str) -> LearnedBoilerplate:
+        """The learned boilerplate of the outlet serving ``url``."""
+        key = outlet_key(url)
+        if key not in self.by_outlet:
+            assert self.conn is not None
+            self.by_outlet[key] = load_learned(self.conn, key)
+        return self.by_outlet[key]
+
+    def version(self, url: str) -> str:
+        """The extractor version a page of ``url`` gets today."""
+        return extractor_version(profile_for_url(url), self(url))
 
 
 def reextract(
@@ -214,14 +239,16 @@ def reextract(
     """Re-extract the archive (see the module docstring); the summary."""
     summary = ReextractSummary()
     repo = Repository() if threshold is None else Repository(threshold=threshold)
+    learned = LearnedCache()
     with engine.connect() as conn:
+        learned.conn = conn
         candidates = find_candidates(
             conn,
             outlets or [],
             since,
             until,
             force=force,
-            current=_current_version,
+            current=learned.version,
             summary=summary,
         )
     if on_total is not None:
@@ -233,8 +260,9 @@ def reextract(
         for start in range(0, len(candidates), BATCH):
             batch = candidates[start : start + BATCH]
             with engine.begin() as conn:
+                learned.conn = conn
                 for cand in batch:
-                    _one(conn, repo, data_dir, cand, summary)
+                    _one(conn, repo, data_dir, cand, summary, learned)
             repo.commit_caches()
             if progress is not None:
                 progress(len(batch))
@@ -254,6 +282,7 @@ def _one(
     data_dir: Path,
     cand: Candidate,
     summary: ReextractSummary,
+    learned: LearnedCache,
 ) -> None:
     summary.examined += 1
     page = conn.execute(select(PAGES).where(PAGES.c.id == cand.page_id)).one()
@@ -267,10 +296,15 @@ def _one(
         summary.missing_warc += 1
         return
     try:
-        item = extract(record.body, page.url)
-    except (PageParseError, ValueError) as exc:
-        item = None
-        logger.info("page %s (%s): %s", page.id, page.url, exc)
+        outcome = extract_page(
+            record.body,
+            page.url,
+            content_type=record.header("Content-Type"),
+            learned=learned(page.url),
+        )
+        item = outcome.article
+        if item is None:
+            logger.info("page %s (%s): %s", page.id, page.url, outcome.failure)
     except Exception:
         logger.exception("page %s (%s): extraction crashed", page.id, page.url)
         summary.errors += 1

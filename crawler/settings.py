@@ -20,6 +20,8 @@ from crawler.config import from_environment
 BOT_NAME = "vn_news_archive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Applies ARCHIVE_OUTLET_MODULES before the outlet spiders are generated.
+SPIDER_LOADER_CLASS = "crawler.outlets.loader.OutletSpiderLoader"
 
 # --- The project's own settings -------------------------------------------------------------
 
@@ -89,6 +91,14 @@ four times longer after each further failure, at most a week, and given up after
 ARCHIVE_SHUTDOWN_TIMEOUT = 30.0
 """Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
 holds; what is not committed by then stays due for the next crawl."""
+
+ARCHIVE_LEARN_BOILERPLATE = True
+"""Apply the boilerplate learned from the archive while crawling, and learn it again from
+what each crawl archived (``crawler boilerplate learn`` does the same by hand)."""
+
+ARCHIVE_OUTLET_MODULES = ""
+"""Comma-separated Python modules outside the package that each define an outlet
+``PROFILE`` (``mypapers.baoxyz,mypapers.baoabc``): outlets added without forking."""
 
 # --- Politeness -----------------------------------------------------------------------------
 
@@ -160,6 +170,8 @@ EXTENSIONS = {
     "crawler.archive.extension.WarcArchive": 400,
     # One pages row per response (with its WARC location) and one crawl_runs row per crawl.
     "pipelines.pages.PageLedger": 500,
+    # Learned boilerplate handed to the spider, learned again when it closes.
+    "crawler.extensions.boilerplate.LearnedBoilerplateExtension": 600,
 }
 # Forgets JOBDIR request fingerprints after a hard kill, so --resume leaves no holes.
 DUPEFILTER_CLASS = "crawler.middleware.dupefilter.CrashSafeDupeFilter"

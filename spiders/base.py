@@ -44,7 +44,7 @@ from crawler.discovery.listings import read_listing
 from crawler.discovery.sitemaps import SitemapEntry, iter_sitemap, robots_sitemaps, sitemap_body
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day
-from crawler.extraction import PageParseError, extract
+from crawler.extraction import extract_page
 from crawler.extraction.dates import parse_any
 from crawler.frontier import Frontier
 from crawler.storage.records import Discovered, ExtractionFailure
@@ -455,17 +455,20 @@ class OutletSpider(Spider):
     # --- articles --------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterable[Any]:
-        """Extract the article; a page that fails is yielded as a failure, never dropped."""
+        """Extract the article; a page that fails or is not an article (soft 404, video,
+        listing...) is yielded as a failure with the reason, never dropped."""
         assert self.window is not None and self.frontier is not None
-        try:
-            article = extract(response.body, response.url)
-        except (PageParseError, ValueError) as exc:
-            yield ExtractionFailure(url=response.url, error=f"{type(exc).__name__}: {exc}")
+        outcome = extract_page(
+            response.body,
+            response.url,
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
+            learned=getattr(self, "learned_boilerplate", None),
+        )
+        if outcome.article is None:
+            failure = outcome.failure or "no article"
+            yield ExtractionFailure(url=response.url, error=failure, status=response.status)
             return
-        if not article.body or not article.title:
-            missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
-            yield ExtractionFailure(url=response.url, error=f"no {missing} found")
-            return
+        article = outcome.article
         published = parse_any(article.published_at)
         when = published.value if published else None
         if not plausible(when, datetime.now(UTC)):

@@ -80,3 +80,51 @@ def test_missing_page_is_a_clear_error(tmp_path: Path) -> None:
     result = _run(str(tmp_path / "nope.html"))
     assert result.returncode == 1
     assert "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+REAL = FIXTURES / "real"
+
+
+def test_explain_shows_sources_beaten_candidates_and_pruned_blocks() -> None:
+    page = REAL / "baocantho.com.vn" / "thanh-tra-trong-tam-2026.html"
+    result = _run(str(page), "--explain")
+    assert result.returncode == 0, result.stderr
+    report = result.stdout
+    assert "verdict:   an article" in report
+    assert "read as:   profile baocantho (template cantho)" in report
+    assert "THỜI SỰ > Cần Thơ - breadcrumb trail" in report  # the beaten breadcrumb h1
+    assert "published_at = 2026-01-08T18:21:00+07:00" in report
+    assert "won:  template date element" in report
+    assert "[byline paragraph (names go to authors)] Tin, ảnh: P.Y" in report
+
+
+def test_explain_json_of_a_sniffed_page_lists_pruned_related_boxes() -> None:
+    page = REAL / "plo.vn" / "dang-hoa-tuong-niem-liet-si.html"
+    result = _run(str(page), "--explain", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    explanation = payload["explanation"]
+    assert explanation["path"] == "sniffed template epi"
+    rules = [p["rule"] for p in explanation["pruned"]]
+    assert "labelled box: dòng sự kiện" in rules
+    assert any(rule.startswith(("link-dense block", "related card")) for rule in rules)
+    assert payload["article"]["authors"] == ["Thuận Văn", "Lê Ánh"]
+    title = explanation["fields"]["title"]
+    assert title["source"] == "selector h1.article__title" and title["candidates"]
+
+
+def test_non_article_page_is_printed_with_what_it_is() -> None:
+    page = REAL / "baocantho.com.vn" / "category-thoi-su.html"
+    result = _run(str(page))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["not_article"].startswith("not an article (listing)")
+    explained = _run(str(page), "--explain")
+    assert "verdict:   NOT STORED: not an article (listing)" in explained.stdout
+
+
+def test_content_type_header_decides_the_charset(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE.replace('<meta charset="utf-8">', "").encode("utf-8"))
+    wrong = _run(str(page), "--content-type", "text/html; charset=windows-1258")
+    # The bytes are valid UTF-8: they win over the contradicting header.
+    assert json.loads(wrong.stdout)["authors"] == ["Thu Hà"]

@@ -18,7 +18,7 @@ import pytest
 
 from crawler.extraction import extract
 from crawler.fakeoutlets.source import ArticleSource, load_source
-from crawler.outlets import all_profiles
+from crawler.outlets import package_profiles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = sorted(FIXTURES.glob("*/*.html.gz"))
@@ -68,7 +68,7 @@ def _gold_body(source: ArticleSource) -> list[str]:
     return source.body_lines()
 
 
-@pytest.mark.parametrize("profile", all_profiles(), ids=lambda p: p.name)
+@pytest.mark.parametrize("profile", package_profiles(), ids=lambda p: p.name)
 def test_every_outlet_has_three_fixture_pages(profile: Any) -> None:
     pages = [p for p in PAGES if p.parent.name == profile.name]
     assert len(pages) >= 3, f"outlet {profile.name} has {len(pages)} fixture pages, needs 3"

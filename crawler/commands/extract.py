@@ -3,7 +3,16 @@
 ``crawler extract PAGE.html [--url URL]`` prints one JSON object. ``crawler extract
 --manifest LIST.jsonl`` reads lines ``{"path": ..., "url": ...}`` and prints one JSON line per
 input, in order; an input that can't be read or parsed gives a line with an ``error`` field,
-and the exit status is 1 at the end when any did.
+and the exit status is 1 at the end when any did. A page that is not an article (a listing, a
+soft 404, a video...) is still printed, with a ``not_article`` field saying what it is.
+
+``crawler extract PAGE.html --explain`` prints, instead, how the page was read: for each field
+the winning source and the candidates it beat, every block pruned from the body with the
+rule that pruned it, and the blocks left in the body that still look like boilerplate (what
+an operator runs when an outlet changes its template); ``--explain --json`` gives the same as
+JSON. ``--content-type`` passes the HTTP header a live fetch would have had (its charset
+outranks the page's ``<meta>``); ``--learned`` applies the boilerplate learned from the
+archive (``crawler boilerplate learn``) for the page's outlet.
 """
 
 from __future__ import annotations
@@ -15,14 +24,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.commands import Command
-from crawler.extraction import PageParseError, extract
+from crawler.extraction import PageOutcome, PageParseError, extract_page
 from crawler.extraction.dom import parse
+from crawler.extraction.explain import format_explanation
 from crawler.extraction.metadata import read_metadata
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from scrapy.settings import Settings
+
+    from crawler.extraction import LearnedBoilerplate
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -53,14 +66,40 @@ def page_url(html: bytes, path: Path) -> str:
     return meta.canonical or meta.first("og:url") or fallback
 
 
-def extract_one(path: Path, url: str | None) -> dict[str, Any]:
-    """The article on one stored page as a JSON-ready dictionary."""
+def outcome_of(
+    path: Path,
+    url: str | None,
+    content_type: str | None = None,
+    learned: Callable[[str], LearnedBoilerplate | None] | None = None,
+    thorough: bool = False,
+) -> PageOutcome:
+    """Extract and judge one stored page."""
     html = read_page(path)
     try:
-        article = extract(html, url or page_url(html, path))
+        real_url = url or page_url(html, path)
     except PageParseError as exc:
         raise InputError(f"{path}: {exc}") from exc
-    return article.to_dict()
+    outcome = extract_page(
+        html,
+        real_url,
+        content_type=content_type,
+        learned=learned(real_url) if learned else None,
+        thorough=thorough,
+    )
+    if outcome.extracted is None:
+        raise InputError(f"{path}: {outcome.failure}")
+    return outcome
+
+
+def extract_one(path: Path, url: str | None) -> dict[str, Any]:
+    """The article on one stored page as a JSON-ready dictionary (``not_article`` added when
+    the page is not one)."""
+    outcome = outcome_of(path, url)
+    assert outcome.extracted is not None
+    result = outcome.extracted.to_dict()
+    if outcome.article is None:
+        result["not_article"] = outcome.failure
+    return result
 
 
 def _resolve(raw: str, manifest: Path) -> Path:
@@ -113,11 +152,25 @@ def run_manifest(manifest: Path) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``PAGE`` or ``--manifest``, and ``--url``."""
+    """``PAGE`` or ``--manifest``, ``--url``, ``--explain`` and its options."""
     parser.add_argument("page", nargs="?", type=Path, help="an HTML file (.html or .html.gz)")
     parser.add_argument("--url", help="the page's real URL (selects the outlet profile)")
     parser.add_argument(
         "--manifest", type=Path, help='a JSONL file of {"path": ..., "url": ...} lines'
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print how the page was read: sources of every field, pruned and suspicious blocks",
+    )
+    parser.add_argument("--json", action="store_true", help="with --explain: as JSON")
+    parser.add_argument(
+        "--content-type", help='the HTTP Content-Type header, e.g. "text/html; charset=utf-8"'
+    )
+    parser.add_argument(
+        "--learned",
+        action="store_true",
+        help="apply the boilerplate learned from the archive for the page's outlet",
     )
 
 
@@ -128,13 +181,47 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.manifest is not None:
         return run_manifest(args.manifest)
+    learned = _learned_loader(settings) if args.learned else None
     try:
-        result = extract_one(args.page, args.url)
+        outcome = outcome_of(args.page, args.url, args.content_type, learned, args.explain)
     except InputError as exc:
         print(f"crawler extract: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    assert outcome.extracted is not None and outcome.explanation is not None
+    if args.explain and args.json:
+        payload = {
+            "article": outcome.extracted.to_dict(),
+            "kind": outcome.kind,
+            "not_article": outcome.failure,
+            "explanation": outcome.explanation.to_json(),
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif args.explain:
+        print(format_explanation(outcome))
+    else:
+        result = outcome.extracted.to_dict()
+        if outcome.article is None:
+            result["not_article"] = outcome.failure
+        print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+def _learned_loader(settings: Settings) -> Callable[[str], LearnedBoilerplate | None]:
+    """The archive's learned boilerplate, looked up by page URL."""
+    from crawler.storage.boilerplate import load_learned
+    from crawler.storage.db import engine_from_settings
+
+    engine = engine_from_settings(settings)
+
+    def lookup(url: str) -> LearnedBoilerplate | None:
+        from crawler.extraction import outlet_key
+
+        try:
+            return load_learned(engine, outlet_key(url))
+        finally:
+            engine.dispose()
+
+    return lookup
 
 
 COMMAND = Command(

@@ -32,10 +32,14 @@ STOP_HEADINGS: frozenset[str] = frozenset(
         "sự kiện nổi bật",
         "cùng chuyên mục",
         "tin bài liên quan",
+        "ý kiến bạn đọc",
+        "bình luận",
+        "ý kiến của bạn",
     }
 )
 
-# Lines that are page furniture wherever they appear.
+# Lines that are page furniture wherever they appear (a line that is only a date stamp is
+# the page's date printed where an extractor picks it up as text).
 _FURNITURE = re.compile(
     r"""^(?:
         \d*\s*go\s*top
@@ -45,6 +49,7 @@ _FURNITURE = re.compile(
       | hiện\s+tại\s+không\s+có\s+bình\s+chọn.*
       | viết\s+bình\s+luận.*
       | (?:gửi\s+)?bình\s+luận(?:\s+của\s+bạn)?
+      | (?:ý\s+kiến|bình\s+luận)\s+của\s+bạn\s+(?:sẽ\s+)?được\s+.{0,60}
       | chia\s+sẻ(?:\s+bài\s+viết)?:?
       | in\s+bài(?:\s+viết)?
       | gửi\s+bài(?:\s+viết)?
@@ -54,6 +59,15 @@ _FURNITURE = re.compile(
       | chủ\s+đề\s*:.*
       | từ\s+khóa\s*:.*
       | tags?\s*:.*
+      | tải\s+ứng\s+dụng\s*:?
+      | (?:lượt\s+xem|số\s+lượt\s+xem|lượt\s+đọc)\s*:?\s*[\d.,]*
+      | quảng\s+cáo | được\s+tài\s+trợ | nội\s+dung\s+tài\s+trợ | advertisement | sponsored
+      | (?:cập\s+nhật\s*:?\s*|ngày\s+đăng\s*:?\s*)?
+        (?:(?:thứ\s+\S+|chủ\s+nhật)\s*,?\s*)?(?:ngày\s+)?
+        (?:\d{1,2}:\d{2}(?::\d{2})?\s*[-|,]?\s*)?
+        \d{1,2}[/.-]\d{1,2}[/.-]\d{4}
+        (?:\s*[-|,]?\s*\d{1,2}[:h]\d{2}(?::\d{2})?)?
+        (?:\s*\(?(?:gmt|utc)\s*\+\s*7\)?)?
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml.cssselect import CSSSelector
-from w3lib.encoding import html_to_unicode
 
+from crawler.extraction.charset import Decoded, decode_html
 from crawler.extraction.text import fold, nfc
 
 if TYPE_CHECKING:
@@ -19,20 +19,25 @@ class PageParseError(ValueError):
     """The input is not an HTML page that can be parsed."""
 
 
-def decode(html: str | bytes) -> str:
-    """The page as NFC text; bytes are decoded by BOM, ``<meta charset>`` or detection."""
-    if isinstance(html, bytes):
-        _, text = html_to_unicode(None, html)
-    else:
-        text = html
-    # Normalising the whole document once means every selector, comparison and stored
-    # string downstream sees composed Vietnamese letters.
-    return nfc(text)
+def decode(html: str | bytes, content_type: str | None = None) -> str:
+    """The page as NFC text; bytes are decoded as :mod:`crawler.extraction.charset` says."""
+    return nfc(decode_html(html, content_type).text)
 
 
-def parse(html: str | bytes) -> HtmlElement:
+def parse(html: str | bytes, content_type: str | None = None) -> HtmlElement:
     """The document's root element; :class:`PageParseError` when there is no HTML in it."""
-    text = decode(html)
+    return parse_document(html, content_type)[0]
+
+
+def parse_document(
+    html: str | bytes, content_type: str | None = None
+) -> tuple[HtmlElement, Decoded]:
+    """The root element and how the bytes were decoded (``content_type``: the HTTP header)."""
+    decoded = decode_html(html, content_type)
+    # Normalising the whole document once means every selector, comparison and stored
+    # string downstream sees composed Vietnamese letters (windows-1258 text, for one, is
+    # written with combining tone marks).
+    text = nfc(decoded.text)
     if not text.strip():
         raise PageParseError("empty document")
     try:
@@ -41,7 +46,7 @@ def parse(html: str | bytes) -> HtmlElement:
         raise PageParseError(f"not parseable as HTML: {exc}") from exc
     if root is None or len(root) == 0:
         raise PageParseError("no elements in document")
-    return root
+    return root, decoded
 
 
 @cache

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from crawler.extraction.metadata import PageMetadata
     from crawler.outlets import OutletProfile
 
-# A parenthesised dateline marker such as "(Baohatinh.vn) - " or "(HGO) – ".
-GENERIC_DATELINE = re.compile(r"^\s*\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*")
+# A dateline marker: parenthesised such as "(Baohatinh.vn) - " or "(HGO) – ", or a bare
+# capitalised word such as "TPO - ", "QTO - " or "VTV.vn - ".
+GENERIC_DATELINE = re.compile(
+    r"^\s*(?:\((?=[^()]*[A-ZĐ])[^()\s][^()]{0,28}\)\s*[-–—]\s*"
+    r"|[A-ZĐ]{2,6}(?:\.[A-Za-z]{2,3})?\s*[-–—]\s+)"
+)
 _VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 _HOME_CRUMBS = {"trang chủ", "home", "trang chu", "tin tức"}
 _SLUG_MAX = 120

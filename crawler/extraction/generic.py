@@ -1,13 +1,26 @@
-"""The generic path: trafilatura, plus the Vietnamese boilerplate guards and our metadata.
+"""The generic path: trafilatura finds the text, the page's structure cleans and completes it.
 
-Used for sites without a profile, and for a profiled outlet whose body selector finds nothing
-(then trafilatura also gets the profile's pruning selectors). The text is bare trafilatura's
-with only known boilerplate lines removed, so this path never keeps less article text than
-bare trafilatura; a lead is only split off when the page shows it as text.
+Used for sites without a profile whose pages carry no known CMS signature, and for a profiled
+page whose body selector finds nothing (then trafilatura also gets the profile's pruning
+selectors). trafilatura picks the article's lines; this module then applies the rules the
+profiled path uses, read off the page's own markup:
+
+* lines that belong to a box the structural rules prune (labelled related boxes, link-dense
+  lists, inline related links, ad slots) are dropped — found by running those rules on the
+  page and matching trafilatura's lines against the pruned blocks' lines;
+* captions (``figcaption``, caption tables, centred/italic lines under a picture, "Ảnh: …")
+  go to ``images`` with the pictures of the article's region, not into the text;
+* learned boilerplate, other articles' titles, furniture and related-news headings go;
+* a byline paragraph at the end gives the authors; fields are voted like everywhere else.
+
+Only lines are ever removed, never added, so the text is bare trafilatura's minus what one of
+these rules names.
 """
 
 from __future__ import annotations
 
+import re
+from copy import deepcopy
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -15,17 +28,37 @@ import trafilatura
 from cssselect import GenericTranslator, SelectorError
 
 from crawler.extraction import fields
-from crawler.extraction.boilerplate import is_furniture, is_stop_heading
-from crawler.extraction.bylines import split_authors
-from crawler.extraction.dates import parse_any
+from crawler.extraction.blocks import Block, BodyContent, read_body
+from crawler.extraction.bodytext import finish_body, same_text
+from crawler.extraction.boilerplate import is_stop_heading
+from crawler.extraction.bylines import looks_like_byline
+from crawler.extraction.captions import GENERIC_CAPTIONS
+from crawler.extraction.explain import FieldChoice
+from crawler.extraction.lead import shown_description
+from crawler.extraction.markup import author_markup, meta_authors
+from crawler.extraction.pagekind import listing_evidence
+from crawler.extraction.structure import (
+    caption_hints,
+    is_box_label,
+    prune_structure,
+    strip_never_text,
+)
 from crawler.extraction.text import fold
+from crawler.extraction.voting import (
+    choose_authors,
+    choose_date,
+    choose_title,
+    date_near,
+)
 from crawler.items import Article
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lxml.html import HtmlElement
 
-    from crawler.extraction.metadata import PageMetadata
-    from crawler.outlets import OutletProfile
+    from crawler.extraction.context import PageContext
+    from crawler.items import ArticleImage
 
 
 @cache
@@ -40,83 +73,399 @@ def _prune_xpaths(selectors: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(xpaths)
 
 
-def _guard(lines: list[str]) -> list[str]:
-    """Cut the text at a related-news heading in its second half; drop furniture lines."""
-    total = sum(len(line) for line in lines)
-    seen = 0
-    kept: list[str] = []
-    for line in lines:
-        if len(line) <= 40 and is_stop_heading(line) and seen >= total / 2:
-            break
-        seen += len(line)
-        if is_stop_heading(line) or is_furniture(line):
-            continue
-        kept.append(line)
-    return kept
+_BULLET = re.compile(r"^(?:[-*•]\s+)")
 
 
-def extract_generic(
-    root: HtmlElement,
-    meta: PageMetadata,
-    url: str,
-    profile: OutletProfile | None,
-    version: str,
-) -> Article:
-    """The article as trafilatura finds it, with the boilerplate guards applied."""
+def _row(line: str) -> str:
+    """A table row as trafilatura writes it ("| a | b | |") as the profiled path writes it
+    ("a | b"); other lines unchanged."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return line
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    return " | ".join(cell for cell in cells if cell)
+
+
+def line_key(text: str) -> str:
+    """A line as matched between trafilatura's output and the page's blocks (trafilatura
+    writes list items as "- item" and table rows as "| cell | cell |")."""
+    return _BULLET.sub("", fold(text).strip("| ")).casefold()
+
+
+def extract_generic(ctx: PageContext, version: str) -> Article:
+    """The article as trafilatura finds it, cleaned and completed by the page's structure."""
+    root, meta, explain, url, profile = ctx.root, ctx.meta, ctx.explain, ctx.url, ctx.profile
+    crumbs: list[str] = []
+    title, title_element = choose_title(
+        root,
+        meta,
+        profile.template.title if profile else (),
+        site_names=ctx.outlet_names,
+        section_names=tuple(crumbs),
+        judge=ctx.judge,
+        explain=explain,
+    )
+    markup_authors = author_markup(root)
+    shown_lead = shown_description(root, meta, profile)
+
     prune = _prune_xpaths(profile.template.prune) if profile else ()
-    # trafilatura gets the tree already parsed (metadata was read from it first, as trafilatura
-    # prunes it); its text is the same as from the HTML string, measured on the benchmark.
+    explain.body_source = "trafilatura" + (" with the profile's prune selectors" if prune else "")
     document = trafilatura.bare_extraction(
-        root, url=url, with_metadata=True, prune_xpath=list(prune) or None
+        deepcopy(root),
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        prune_xpath=list(prune) or None,
     )
-    text = getattr(document, "text", None) or ""
-    lines = _guard([fold(line) for line in text.split("\n") if fold(line)])
+    # Chosen before the structural rules prune the tree: the text near the headline is only
+    # read when the metadata leaves the date open.
+    published = choose_date(
+        meta,
+        ctx.zone,
+        template_value=None,
+        near_headline=lambda: date_near(root, title_element),
+        extra=getattr(document, "date", None),
+        extra_source="trafilatura date",
+        explain=explain,
+    )
+    raw_lines = [fold(line) for line in (getattr(document, "text", None) or "").split("\n")]
+    lines = [_row(line) for line in raw_lines if line]
+    lines = [line for line in lines if line]
 
-    title = fold(getattr(document, "title", None) or "") or fields.title_from_metadata(
-        meta, profile
-    )
-    if title and lines and lines[0].casefold() == title.casefold():
-        lines = lines[1:]  # the headline repeated as the text's first line
+    body = next(iter(root.iter("body")), None)
+    images: list[ArticleImage] = []
+    content = BodyContent()
+    if body is not None and lines:
+        pruned = _block_pruned(body, ctx)
+        whole = read_body(body, (), url, GENERIC_CAPTIONS)
+        content = assemble(lines, whole, pruned, ctx)
+    language = fields.language(meta, "\n".join(lines), profile)
+    vietnamese = language == "vi"
+    text = finish_body(content, ctx, title=title, lead_may_open=False)
+    images = content.images
+    blocks = text.blocks
+    if ctx.signals is not None and ctx.signals.links is not None:
+        ctx.listing = listing_evidence(blocks, ctx.signals.links)
 
     sapo: str | None = None
-    language = fields.language(meta, text, profile)
-    if lines:
-        vietnamese = language == "vi"
-        lead, marked = fields.strip_dateline(lines[0], profile, vietnamese)
+    sapo_source: str | None = None
+    if blocks:
+        lead, marked = fields.strip_dateline(blocks[0].text, profile, vietnamese)
         description = fold(meta.first("og:description", "description") or "")
-        if marked:
-            sapo, lines = lead, lines[1:]
-        elif description and fields.strip_dateline(description, profile, vietnamese)[0] == lead:
-            # The page shows its description as the first paragraph: that is the lead.
-            sapo, lines = lead, lines[1:]
+        described = fields.strip_dateline(description, profile, vietnamese)[0]
+        if description and lead.lstrip("-–— ") == described:
+            lead = described  # a dateline marker printed as a picture (a logo) and a dash
+        if marked or (description and described == lead):
+            sapo, blocks = lead, blocks[1:]
+            sapo_source = "the first line (dateline marker, or the page's description)"
+    # Vietnamese news pages print the sapo (the lead the archive stores apart) above the body;
+    # elsewhere a standfirst repeating the description is as often a teaser as a lead.
+    if sapo is None and shown_lead is not None and vietnamese:
+        sapo = fields.strip_dateline(shown_lead, profile, vietnamese)[0]
+        sapo_source = "the element showing the page's description (outside trafilatura's text)"
+        blocks = [
+            b
+            for b in blocks
+            if not same_text(fields.strip_dateline(b.text, profile, vietnamese)[0], sapo)
+        ]
+    explain.choose("sapo", FieldChoice(sapo, sapo_source, "the lead shown above the body"))
 
-    zone = fields.local_zone(url, profile)
-    published = fields.published(meta, None, zone) or parse_any(
-        getattr(document, "date", None), zone
+    modified = fields.modified(meta, None, ctx.zone)
+    authors = choose_authors(
+        [
+            ("byline paragraph", text.byline_authors),
+            ("author markup", markup_authors),
+            ("json-ld author", meta.jsonld_people()),
+            ("meta author", meta_authors(meta)),
+            ("trafilatura author", (getattr(document, "author", None) or "").split(";")),
+        ],
+        ctx.outlet_names,
+        explain,
     )
-    modified = fields.modified(meta, None, zone)
-    authors = meta.jsonld_authors() or split_authors(getattr(document, "author", None) or "")
     categories = getattr(document, "categories", None) or []
     tags = (
         meta.jsonld_keywords()
         or meta.all("article:tag")
-        or list(getattr(document, "tags", None) or [])
+        or [t for raw in getattr(document, "tags", None) or [] for t in str(raw).split(",")]
     )
-    body = "\n".join(lines) or None
+    if title is None:
+        title = fold(getattr(document, "title", None) or "") or None
     return Article(
         url=url,
         canonical_url=fields.canonical_url(meta, url),
         outlet=fields.outlet_domain(url, profile),
-        title=title or None,
+        title=title,
         sapo=sapo,
-        body=body,
+        body="\n".join(b.text for b in blocks) or None,
         authors=fields.unique(authors),
         published_at=published.isoformat() if published else None,
         modified_at=modified.isoformat() if modified else None,
         category=fields.category_from([], meta) or (categories[0] if categories else None),
         tags=fields.unique(tags),
-        images=[],
+        images=images,
         language=language,
         slug=fields.slug_of(title),
         extractor_version=version,
+    )
+
+
+def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:
+    """Run the structural rules on the page body (in place, after trafilatura read its own
+    copy); each line of every block they prune, with the rule.
+
+    Hidden elements are removed too (pictures there are not the article's), but their lines
+    do not count: some sites hide the rest of the article until "read more" is clicked."""
+    ctx.hints = caption_hints(strip_never_text(body))
+    lines: dict[str, str] = {}
+    for rule in prune_structure(body, ctx.judge, with_lines=True):
+        for line in rule.lines:
+            lines.setdefault(line_key(line), rule.rule)
+    return lines
+
+
+def _ancestors(element: HtmlElement) -> list[HtmlElement]:
+    return [element, *element.iterancestors()]
+
+
+CONTENT_SHARE = 0.8
+"""The content element holds at least this share of the matched lines' text."""
+
+
+def content_element(blocks: list[Block]) -> HtmlElement | None:
+    """The deepest element holding most (:data:`CONTENT_SHARE`) of these blocks' text:
+    where the article is, even when trafilatura also took a stray line from elsewhere."""
+    weight: dict[HtmlElement, int] = {}
+    depth: dict[HtmlElement, int] = {}
+    total = 0
+    for block in blocks:
+        if block.element is None:
+            continue
+        total += len(block.text)
+        chain = _ancestors(block.element)
+        for level, ancestor in enumerate(reversed(chain)):
+            weight[ancestor] = weight.get(ancestor, 0) + len(block.text)
+            depth[ancestor] = level
+    heavy = [e for e, w in weight.items() if w >= CONTENT_SHARE * total]
+    if not heavy:
+        return None
+    best = max(heavy, key=lambda e: depth[e])
+    return None if best.tag in ("body", "html") else best
+
+
+GAP_MAX_LINK_SHARE = 0.5
+"""A skipped block between trafilatura's lines is taken back only if it is mostly not links."""
+
+
+GAP_PARAGRAPH_MIN = 100
+"""A skipped paragraph shorter than this is more often a credit or a widget than text."""
+
+
+def _worth_taking_back(gap: Block, k: int, blocks: list[Block], chosen: set[int]) -> bool:
+    """Which skipped blocks come back: list items and quotes; paragraphs long enough to be
+    text; a subheading between two of the article's lines (it introduces the next one),
+    unless it names a box. Table rows and short lines stay out (credits, counters)."""
+    if gap.kind in ("li", "quote"):
+        return True
+    if gap.kind == "p":
+        return len(gap.text) >= GAP_PARAGRAPH_MIN
+    if gap.kind == "h":
+        return (
+            k + 1 in chosen
+            and not is_box_label(gap.text)
+            and not is_stop_heading(gap.text)
+            and len(gap.text) <= 200
+        )
+    return False
+
+
+def _match(keys: list[str], whole: BodyContent) -> dict[int, int]:
+    """Line index -> index of the page block it came from (in page order where possible).
+
+    A line that is a picture's caption (read off the page's caption markup) is matched with
+    that picture's marker."""
+    blocks = whole.blocks
+    where: dict[str, list[int]] = {}
+    for j, block in enumerate(blocks):
+        if block.kind != "image":
+            where.setdefault(line_key(block.text), []).append(j)
+        elif block.image is not None:
+            caption = whole.images[block.image]["caption"]
+            if caption:
+                where.setdefault(line_key(caption), []).append(j)
+    position: dict[int, int] = {}
+    used: set[int] = set()
+    cursor = 0
+    for index, key in enumerate(keys):
+        free = [j for j in where.get(key, ()) if j not in used]
+        if not free:
+            # A piece of a paragraph trafilatura broke at a line break: the block holding it.
+            if len(key) < 20:
+                continue
+            j = next(
+                (j for j in range(cursor, len(blocks)) if key in line_key(blocks[j].text)),
+                -1,
+            )
+            if j < 0:
+                continue
+            position[index] = j
+            cursor = j
+            continue
+        j = next((j for j in free if j >= cursor), free[0])
+        position[index] = j
+        used.add(j)
+        cursor = j + 1
+    return position
+
+
+def _inside(element: HtmlElement | None, container: HtmlElement | None) -> bool:
+    if element is None or container is None:
+        return False
+    return any(a is container for a in _ancestors(element))
+
+
+def assemble(
+    lines: list[str], whole: BodyContent, pruned: dict[str, str], ctx: PageContext
+) -> BodyContent:
+    """trafilatura's lines as blocks, with the page's own blocks where they help.
+
+    Each line is matched with the page block it came from (its markup features come
+    along). Between two consecutive lines of the content element (the deepest element
+    holding most of the lines), the page blocks trafilatura skipped are taken back:
+    subheadings and list items some layouts make it drop. Pictures between the lines come
+    along as markers, so captions are found by position. Lines the structural rules pruned
+    are dropped."""
+    keys = [line_key(line) for line in lines]
+    blocks = whole.blocks
+    position = _match(keys, whole)
+    # trafilatura breaks some paragraphs at the source's line breaks: a skipped block whose
+    # text it did output, in pieces, is no gap.
+    said = " ".join(keys)
+    container = content_element([blocks[j] for j in position.values()])
+    chosen = set(position.values())
+    out: list[Block] = []
+    used_images: list[int] = []
+
+    def picture(k: int) -> None:
+        image = blocks[k].image
+        if image is not None and image not in used_images:
+            used_images.append(image)
+            out.append(Block(text="", kind="image", image=len(used_images) - 1))
+
+    marker_of = {b.image: k for k, b in enumerate(blocks) if b.kind == "image"}
+
+    def picture_of(image: int) -> None:
+        picture(marker_of[image])
+
+    previous: int | None = None
+    for index, line in enumerate(lines):
+        j = position.get(index)
+        if j is not None and _inside(blocks[j].element, container):
+            start = previous + 1 if previous is not None and previous < j else j
+            if previous is None:  # a lead photo just before the first line
+                while start > 0 and blocks[start - 1].kind == "image":
+                    start -= 1
+            for k in range(start, j + 1 if blocks[j].kind == "image" else j):
+                gap = blocks[k]
+                if gap.kind == "image":
+                    picture(k)
+                elif (
+                    previous is not None
+                    and k not in chosen
+                    and gap.link_share < GAP_MAX_LINK_SHARE
+                    and line_key(gap.text) not in pruned
+                    and _inside(gap.element, container)
+                    and _worth_taking_back(gap, k, blocks, chosen)
+                    and line_key(gap.text)[:80] not in said
+                ):
+                    ctx.explain.prune("(kept) skipped by trafilatura, inside the content", gap.text)
+                    out.append(gap)
+            previous = j
+        rule = pruned.get(keys[index])
+        if rule is None and j is None:
+            rule = _pruned_inside(keys[index], pruned)
+        if rule is not None:
+            ctx.explain.prune(rule, line)
+            continue
+        if j is None:
+            line = _without_captions(line, whole, picture_of)
+            if not line:
+                continue
+        out.append(_with_features(line, blocks[j] if j is not None else None))
+    if previous is not None:  # pictures right after the last line belong to the article
+        for k in range(previous + 1, min(previous + 3, len(blocks))):
+            if blocks[k].kind == "image":
+                picture(k)
+        out.extend(_trailing_byline(blocks, previous, container))
+    images = [whole.images[i] for i in used_images]
+    captions = [i["caption"] for i in images if i["caption"]]
+    return BodyContent(blocks=out, images=images, captions=captions, hints=ctx.hints)
+
+
+PRUNED_IN_LINE_MIN = 25
+"""Pruned lines shorter than this are not looked for inside trafilatura's lines."""
+
+
+def _pruned_inside(key: str, pruned: dict[str, str]) -> str | None:
+    """The rule of pruned blocks that make up most of a line trafilatura joined from them
+    (a related entry's headline, time and teaser as one line)."""
+    covered = 0
+    rule: str | None = None
+    for line, why in pruned.items():
+        if len(line) >= PRUNED_IN_LINE_MIN and line in key:
+            covered += len(line)
+            rule = rule or why
+    return rule if covered >= 0.5 * len(key) else None
+
+
+CAPTION_IN_LINE_MIN = 20
+"""Captions shorter than this are not looked for inside other lines."""
+
+
+def _without_captions(line: str, whole: BodyContent, picture_of: Callable[[int], None]) -> str:
+    """A line trafilatura joined from captions (pictures in a row): the captions go to their
+    pictures (marked here), what is left of the line stays text."""
+    for image, item in enumerate(whole.images):
+        caption = item["caption"]
+        if not caption or len(caption) < CAPTION_IN_LINE_MIN:
+            continue
+        at = line.casefold().find(caption.casefold())
+        if at < 0 or len(line.casefold()) != len(line):
+            continue
+        picture_of(image)
+        line = fold(line[:at] + " " + line[at + len(caption) :])
+    return line
+
+
+TRAILING_BLOCKS = 3
+"""How many blocks after the article's last line are looked at for its byline."""
+
+
+def _trailing_byline(blocks: list[Block], last: int, container: HtmlElement | None) -> list[Block]:
+    """The byline lines right after the article's last line, which trafilatura often drops
+    (names in links, a credit box under the body): handed to the byline rule."""
+    scope = container.getparent() if container is not None else None
+    found: list[Block] = []
+    for block in blocks[last + 1 : last + 1 + TRAILING_BLOCKS]:
+        if block.kind == "image":
+            continue
+        if block.kind != "p" or not looks_like_byline(block.text):
+            break
+        if scope is not None and not _inside(block.element, scope):
+            break
+        found.append(block)
+    return found
+
+
+def _with_features(line: str, source: Block | None) -> Block:
+    """A trafilatura line with the markup features of the page block it came from."""
+    if source is None:
+        return Block(text=line, kind="p")
+    return Block(
+        text=line,
+        kind=source.kind,
+        bold_share=source.bold_share,
+        link_share=source.link_share,
+        italic_share=source.italic_share,
+        centred=source.centred,
+        links=source.links,
+        element=source.element,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from crawler.extraction.text import fold, fold_or_none
+from crawler.extraction.text import fold, fold_or_none, unescape
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -67,7 +67,7 @@ class PageMetadata:
             value = value[0] if value else None
         if isinstance(value, dict):
             value = value.get("name") or value.get("@value")
-        return fold_or_none(value) if isinstance(value, str) else None
+        return fold_or_none(unescape(value)) if isinstance(value, str) else None
 
     def jsonld_authors(self) -> list[str]:
         """Author names from JSON-LD ``author`` (string, object or list of either)."""
@@ -80,14 +80,31 @@ class PageMetadata:
                 names.append(fold(name))
         return names
 
+    def jsonld_people(self) -> list[str]:
+        """Names of JSON-LD ``author`` entries that are not typed as an organisation."""
+        raw = self.jsonld.get("author")
+        items = raw if isinstance(raw, list) else [raw]
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, dict):
+                kinds = item.get("@type")
+                kind_list = kinds if isinstance(kinds, list) else [kinds]
+                if any(str(k).lower() in _ORGANISATION_TYPES for k in kind_list):
+                    continue
+                item = item.get("name")
+            if isinstance(item, str) and fold(item):
+                names.append(fold(unescape(item)))
+        return names
+
     def jsonld_keywords(self) -> list[str]:
-        """JSON-LD ``keywords`` as a list (comma-separated strings are split)."""
+        """JSON-LD ``keywords`` as a list (comma-separated strings are split, in lists too)."""
         raw = self.jsonld.get("keywords")
-        if isinstance(raw, str):
-            return [k for k in (fold(x) for x in raw.split(",")) if k]
-        if isinstance(raw, list):
-            return [fold(x) for x in raw if isinstance(x, str) and fold(x)]
-        return []
+        items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        pieces = [part for x in items if isinstance(x, str) for part in unescape(x).split(",")]
+        return [k for k in (fold(p) for p in pieces) if k]
+
+
+_ORGANISATION_TYPES = {"organization", "newsmediaorganization", "corporation", "organisation"}
 
 
 def _walk_jsonld(node: Any) -> list[dict[str, Any]]:

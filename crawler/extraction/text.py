@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
+# Zero-width characters str.split() does not treat as white space.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 def nfc(text: str) -> str:
@@ -15,7 +18,18 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """NFC with runs of white space (non-breaking and zero-width included) folded to one."""
-    return _SPACES.sub(" ", nfc(text)).strip()
+    # str.split() (no argument) splits on every Unicode space, the non-breaking one included;
+    # it is several times faster than the equivalent regular expression.
+    text = nfc(text)
+    if _ZERO_WIDTH.search(text) is not None:
+        text = _ZERO_WIDTH.sub(" ", text)
+    return " ".join(text.split())
+
+
+def unescape(text: str) -> str:
+    """HTML character references decoded: JSON-LD written by templates often holds
+    "NH&#7852;T" where it means "NHẬT"."""
+    return html.unescape(text) if "&" in text else text
 
 
 def fold_or_none(text: str | None) -> str | None:

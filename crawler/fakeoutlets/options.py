@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 ImageStyle = Literal["default", "legacy"]
+Layout = Literal["desktop", "mobile", "legacy"]
+LAYOUTS: tuple[Layout, ...] = ("desktop", "mobile", "legacy")
+"""Every layout a template renders (each renderer's docstring says what its layouts are)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class PageOptions:
 
     ads: bool = True
     """Put advertisement slots between body paragraphs."""
+
+    layout: Layout = "desktop"
+    """The era or device of the page: the current desktop page, the mobile page, or the
+    legacy page from before the outlet's last redesign. Each template renders all three;
+    its module docstring says how they differ (class names, where the byline and related
+    boxes sit, which dates are machine-readable)."""
 
 
 DEFAULT_OPTIONS = PageOptions()

@@ -66,6 +66,11 @@ class CmsTemplate:
     stop_markers: tuple[str, ...] = ()
     """Paragraph texts (lower-case prefixes) at which the body ends, e.g. "đọc thêm"."""
 
+    signature: Selectors = ()
+    """Markup only this CMS produces. A page of an outlet without a profile that matches one
+    of these (and whose body selector finds text) is read with this template: outlets share
+    vendor CMSes, so one template covers papers nobody wrote a profile for."""
+
 
 @dataclass(frozen=True)
 class OutletProfile:
@@ -113,6 +118,16 @@ class OutletProfile:
 
     overrides: dict[str, Any] = field(default_factory=dict)
     """Template fields this outlet changes, e.g. ``{"prune": (...)}``; applied at registration."""
+
+    def __post_init__(self) -> None:
+        for name in ("aliases", "dateline_markers", "article_patterns", "deny_patterns",
+                     "sitemaps", "feeds", "listings"):  # fmt: skip
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise TypeError(
+                    f"outlet {self.name!r}: {name} must be a tuple of strings, got {value!r} "
+                    '(a single value needs a trailing comma: ("x",))'
+                )
 
     @property
     def hosts(self) -> tuple[str, ...]:

@@ -52,10 +52,12 @@ EPI = CmsTemplate(
     ),
     caption=("figcaption", ".PhotoCMS_Caption"),
     published=(".article__meta time[datetime]", ".article__meta .time", "time"),
-    author=(".article__author .name", ".article__author"),
+    author=(".article__author .name", ".cms-author .name", ".article__author", ".cms-author"),
     category=(".breadcrumb a", ".article__cate a"),
     tags=(".article__tag a", ".box-tag a"),
     stop_markers=COMMON_STOP_MARKERS,
+    # The CMS's own "cms-*" classes on the body (desktop and mobile layouts alike).
+    signature=("div.cms-body[itemprop=articleBody]", "div.article__body.cms-body"),
 )
 """EPI-style CMS (baohatinh; also nhandan, sggp, tienphong, baogialai, vietnamplus)."""
 
@@ -71,6 +73,7 @@ ONECMS = CmsTemplate(
     category=("ul.breadcrumb a", ".breadcrumb a"),
     tags=(".sc-tags a", ".tags a"),
     stop_markers=COMMON_STOP_MARKERS,
+    signature=(".sc-longform-header-title",),
 )
 """OneCMS (baonghean; also baodanang, baohaiphong), images on ``*.1cdn.vn``."""
 
@@ -95,6 +98,7 @@ TAGDIV = CmsTemplate(
     category=(".entry-crumbs a", ".td-category a"),
     tags=("ul.td-tags a", ".td-tags a"),
     stop_markers=COMMON_STOP_MARKERS,
+    signature=("div.td-post-content",),
 )
 """WordPress with the tagDiv "Newspaper" theme (baoquangtri)."""
 
@@ -110,6 +114,7 @@ HAUGIANG = CmsTemplate(
     category=("div.box-breadcrumb a",),
     tags=(".box-tags a", ".tags a"),
     stop_markers=COMMON_STOP_MARKERS,
+    signature=("div.news-details-content div.contentView",),
 )
 """Báo Hậu Giang's own CMS (baohaugiang.com.vn, archived after the 2025 merger)."""
 
@@ -130,5 +135,9 @@ CANTHO = CmsTemplate(
     category=("div.titlecate a",),
     tags=("div.block_tag a.tag_item", ".block_tag a"),
     stop_markers=COMMON_STOP_MARKERS,
+    signature=("#newscontents .content-fck",),
 )
+
+TEMPLATES: tuple[CmsTemplate, ...] = (EPI, ONECMS, TAGDIV, HAUGIANG, CANTHO)
+"""Every template, in the order their signatures are tried on unknown outlets."""
 """Báo Cần Thơ's CMS (baocantho.com.vn)."""

@@ -317,3 +317,21 @@ class ExportConsumer(Base):
     pulled_at: Mapped[datetime] = mapped_column(UTCDateTime)  # last successful pull
     pulls: Mapped[int] = mapped_column(Integer)  # successful pulls so far
     rows: Mapped[int] = mapped_column(BigInteger)  # rows exported so far
+
+
+class LearnedBoilerplateBlock(Base):
+    """A text block that recurs on many archived pages of one outlet: boilerplate learned
+    from the archive (``crawler boilerplate learn``), dropped from article bodies.
+
+    Rows of an outlet are replaced as a whole each time it is learned again."""
+
+    __tablename__ = "learned_boilerplate"
+    __table_args__ = (UniqueConstraint("outlet", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(255), index=True)  # domain, e.g. "baohatinh.vn"
+    fingerprint: Mapped[str] = mapped_column(String(32))  # crawler.extraction.learned.fingerprint
+    text: Mapped[str] = mapped_column(Text)  # one text it was learned from (for people)
+    pages: Mapped[int] = mapped_column(Integer)  # sampled pages it appeared on
+    sample_size: Mapped[int] = mapped_column(Integer)  # pages sampled when it was learned
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)

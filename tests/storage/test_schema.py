@@ -34,6 +34,7 @@ TABLES = {
     "url_ledger",
     "changes",
     "export_consumers",
+    "learned_boilerplate",
     "alembic_version",
 }
 

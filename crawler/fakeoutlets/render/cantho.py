@@ -8,10 +8,20 @@ paragraph the credit ("Tin, ảnh: …"); photos are centred paragraphs holding 
 followed by a centred paragraph with the caption in ``<em>``; ``div.block_tag a.tag_item``
 tags; "Đọc thêm" in ``div.detail-related`` (after the body, or inside it on some pages). The
 JSON-LD ``datePublished`` is a bare date.
+
+Layouts:
+
+* ``desktop``: the above.
+* ``mobile`` (the page as a scraper saved it in 2026): the section trail is an ``h1`` in
+  ``div.titlecate`` ("THỜI SỰ > Cần Thơ"), the date ``span.pubdate`` stands before the headline
+  ``h1``, both outside ``#newscontents``; JSON-LD names the article in ``name`` (no
+  ``headline``).
+* ``legacy``: subheadings as bold paragraphs, "Đọc thêm" inside the body, no JSON-LD.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from crawler.fakeoutlets.options import DEFAULT_OPTIONS, PageOptions
@@ -30,6 +40,7 @@ from crawler.fakeoutlets.render.common import (
     esc,
     footer,
     head,
+    jsonld_script,
     link_box,
     link_items,
     logo,
@@ -99,11 +110,58 @@ def content(source: ArticleSource, site: Site, options: PageOptions) -> str:
     return '<div class="content-fck">\n' + "\n".join(parts) + "\n</div>"
 
 
+def _mobile(source: ArticleSource, site: Site, options: PageOptions) -> str:
+    def section_href(sec: Section) -> str:
+        return site.relative(site.section_url(sec))
+
+    trail = crumbs(site, source.category)
+    top, *rest = trail
+    sub_trail = "".join(
+        f' <span class="fw400"> &gt; {anchor(section_href(s), s.name)}</span>' for s in rest
+    )
+    tags = " ".join(anchor(site.relative(site.tag_url(t)), t, "tag_item") for t in source.tags)
+    jsonld = {
+        "@context": "https://schema.org/",
+        "@type": "NewsArticle",
+        "name": source.title,
+        "datePublished": source.published.date().isoformat(),
+        "description": f"{source.dateline or ''}{source.sapo or ''}",
+    }
+    body = "\n".join(
+        [
+            '<div id="content"><div id="colcate1">',
+            f'<div class="titlecate"><h1>{anchor(section_href(top), top.name.upper())}'
+            f"{sub_trail}</h1></div>",
+            '<div class="sharemxh"><span class="pubdate">'
+            f"{dmy_hm(source.published, ' - ')}</span></div>",
+            f'<h1 class="margintopbot10 fw700">{esc(source.title)}&nbsp;'
+            '<span class="sprite icophoto"></span></h1>',
+            '<div id="newscontents">',
+            content(source, site, options),
+            "</div>",
+            f'<div class="block_tag"><div class="txt_tag">Từ khóa</div> {tags}</div>'
+            if tags
+            else "",
+            related(source, site),
+            "</div></div>",
+            footer(site, "footer"),
+        ]
+    )
+    head_html = head(replace(source, jsonld=False), site, options, HEAD_STYLE)
+    head_html = head_html.replace("</head>", jsonld_script(jsonld) + "\n</head>")
+    return document(head_html, body, "detail")
+
+
 def render_article(
     source: ArticleSource, site: Site, options: PageOptions = DEFAULT_OPTIONS
 ) -> str:
-    """The full HTML page of one article on baocantho.com.vn."""
+    """The full HTML page of one article on baocantho.com.vn, in the options' layout."""
     page = prepare(source, options)
+    if options.layout == "mobile":
+        return _mobile(page, site, options)
+    if options.layout == "legacy":
+        page = replace(page, jsonld=False)
+        options = replace(options, headings_as_bold=True, related_in_body=True)
 
     def section_href(sec: Section) -> str:
         return site.relative(site.section_url(sec))

@@ -8,10 +8,19 @@ paragraph is the byline ("Bài, ảnh: TRƯỜNG SƠN"); after the body, still i
 ``news-details-content``: ``div.box-tags``, the ``div.box-comment`` form ("Viết bình luận
 mới") and the ``div.news-other`` "Xem thêm" list with times ("09:15 21/11/2024"). The right
 column has the "THÔNG TIN CẦN BIẾT" weather box and "Điểm tin sáng" teasers.
+
+Layouts:
+
+* ``desktop``: the above.
+* ``mobile``: no right column; ``div.detail-m`` holds ``h1.title-detail``, a ``span.date``
+  ("08:09 06/12/2021") and the lead as ``h2.sapo-m`` (outside the template's sapo selector);
+  the body ``div.contentView`` ends with the byline and a "Tin liên quan:" list.
+* ``legacy``: captioned image tables, no JSON-LD, a visitor counter and "Go top" on the page.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -141,11 +150,46 @@ def right_column(site: Site) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _mobile(source: ArticleSource, site: Site, options: PageOptions) -> str:
+    writer = HauGiangBody(source, site, options)
+    blocks = writer.blocks({i: ad_slot(f"m-{i}", "adv") for i in ad_positions(source, options)})
+    if source.byline:
+        blocks.append(writer.byline(source.byline))
+    if source.related:
+        items = "".join(f"<li>{anchor(r.url, r.title)}</li>" for r in source.related)
+        blocks.append(f"<p><strong>Tin liên quan:</strong></p><ul>{items}</ul>")
+    when = source.published
+    body = "\n".join(
+        [
+            logo(site, "logo-m"),
+            '<div class="detail-m">',
+            f'<h1 class="title-detail">{esc(source.title)}</h1>',
+            f'<span class="date">{when:%H:%M} {dmy(when)}</span>',
+            f'<h2 class="sapo-m">{esc(source.lead)}</h2>' if source.sapo else "",
+            '<div class="contentView">\n' + "\n".join(blocks) + "\n</div>",
+            link_box(
+                "Xem thêm",
+                more_links(source, options),
+                "news-other",
+                time_format="%H:%M %d/%m/%Y",
+            ),
+            "</div>",
+            footer(site, "footer"),
+        ]
+    )
+    return document(head(source, site, options, HEAD_STYLE), body, "page-detail mobile")
+
+
 def render_article(
     source: ArticleSource, site: Site, options: PageOptions = DEFAULT_OPTIONS
 ) -> str:
-    """The full HTML page of one article on baohaugiang.com.vn."""
+    """The full HTML page of one article on baohaugiang.com.vn, in the options' layout."""
     page = prepare(source, options)
+    if options.layout == "mobile":
+        return _mobile(page, site, options)
+    if options.layout == "legacy":
+        page = replace(page, jsonld=False)
+        options = replace(options, image_style="legacy")
     today = captured_at(page, options)
     trail = " » ".join(
         anchor(site.section_url(sec), sec.name) for sec in crumbs(site, page.category)
@@ -171,6 +215,9 @@ def render_article(
             right_column(site),
             "</div>",
             footer(site, "footer"),
+            '<div class="counter">Thống kê truy cập: <span>1.234.567</span></div>'
+            if options.layout == "legacy"
+            else "",
             "</div>",
             page_scripts(site, ("/Scripts/jquery-3.4.1.min.js", "/Scripts/site.js")),
         ]

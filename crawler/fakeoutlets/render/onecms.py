@@ -7,10 +7,22 @@ Article markup: a ``div.sc-longform-header`` with ``h1.sc-longform-header-title`
 "Ảnh: …"), ``div.adv`` ads, optional inline ``div.sc-related-articles`` boxes and the byline
 as its last, right-aligned bold paragraph; then ``div.sc-tags`` and the "Tin liên quan",
 "Tin cùng chuyên mục", "Tin mới" lists. Breadcrumb: ``ul.breadcrumb``.
+
+Layouts:
+
+* ``desktop``: the above.
+* ``mobile``: the body is ``div.detail-content``; ``h1.title``, ``h2.sapo`` with the
+  dateline; the date only as text in ``span.time`` under the headline (no selector of the
+  template, no JSON-LD); the byline as the body's last paragraph; an inline "Tin liên quan"
+  box ``div.box-relate`` and ``div.qc-inread`` ads inside the body.
+* ``legacy`` (the ``-post<id>`` era): the body is ``div.entry`` with paragraphs as bare
+  ``<div>``s; ``h1``; a ``p.date`` line "Thứ Năm, 02/07/2020 - 10:15"; ``p.author`` above the
+  body; related links as a trailing "Xem thêm:" paragraph inside the body.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from crawler.fakeoutlets.options import DEFAULT_OPTIONS, PageOptions
@@ -49,6 +61,7 @@ HEAD_STYLE = HeadStyle(
     stylesheets=("/assets/web/styles/css/main.min.css", "/assets/web/styles/css/detail.css"),
     generator="OneCMS",
 )
+MOBILE_HEAD = HeadStyle(stylesheets=("/assets/mobile/main.css",), published_meta="none")
 
 
 class OneCmsBody(BodyWriter):
@@ -109,11 +122,80 @@ def entry(source: ArticleSource, site: Site, options: PageOptions) -> str:
     return '<article class="entry entry-no-padding">\n' + "\n".join(html_blocks) + "\n</article>"
 
 
+class LegacyOneCmsBody(OneCmsBody):
+    """The older OneCMS body: paragraphs as bare ``<div>``s."""
+
+    def paragraph(self, text: str) -> str:
+        """A paragraph as a bare div."""
+        return f"<div>{esc(text)}</div>"
+
+
+def _mobile(source: ArticleSource, site: Site, options: PageOptions) -> str:
+    writer = OneCmsBody(source, site, options)
+    ads = {i: '<div class="qc-inread">Quảng cáo</div>' for i in ad_positions(source, options)}
+    links = list(source.related[:2])
+    if links and options.inline_related_after is not None:
+        box = link_items(links, "item")
+        ads = merge_inserts(
+            {options.inline_related_after: f'<div class="box-relate"><p class="lbl">Tin liên quan'
+             f"</p><ul>{box}</ul></div>"},
+            ads,
+        )  # fmt: skip
+    blocks = writer.blocks(ads)
+    if source.byline:
+        blocks.append(writer.byline(source.byline))
+    parts = [
+        '<div class="detail-mobile">',
+        f'<h1 class="title">{esc(source.title)}</h1>',
+        f'<span class="time">{visible_date(source, options)}</span>',
+        f'<h2 class="sapo">{esc(source.lead)}</h2>' if source.sapo else "",
+        '<div class="detail-content">\n' + "\n".join(blocks) + "\n</div>",
+        link_box("Tin liên quan", list(source.related), "sc-box", teaser_class="sapo"),
+        "</div>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _legacy(source: ArticleSource, site: Site, options: PageOptions) -> str:
+    writer = LegacyOneCmsBody(source, site, options)
+    blocks = writer.blocks({i: ad_slot(f"old-{i}", "adv") for i in ad_positions(source, options)})
+    if source.byline:
+        blocks.append(writer.byline(source.byline))
+    if source.related:
+        first = source.related[0]
+        blocks.append(f"<p><strong>Xem thêm:</strong> {anchor(first.url, first.title)}</p>")
+    when = source.published
+    parts = [
+        '<div class="main-detail">',
+        f"<h1>{esc(source.title)}</h1>",
+        f'<p class="date">{weekday_vn(when)}, {dmy_hm(when, " - ")}</p>',
+        f'<div class="sapo">{esc(source.lead)}</div>' if source.sapo else "",
+        '<div class="entry">\n' + "\n".join(blocks) + "\n</div>",
+        "</div>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
 def render_article(
     source: ArticleSource, site: Site, options: PageOptions = DEFAULT_OPTIONS
 ) -> str:
-    """The full HTML page of one article on a OneCMS site."""
+    """The full HTML page of one article on a OneCMS site, in the options' layout."""
     page = prepare(source, options)
+    if options.layout != "desktop":
+        inner = (_mobile if options.layout == "mobile" else _legacy)(page, site, options)
+        head_page = replace(page, jsonld=False) if options.layout == "mobile" else page
+        style = MOBILE_HEAD if options.layout == "mobile" else HEAD_STYLE
+        body = "\n".join(
+            [
+                '<header class="sc-header">',
+                logo(site, "sc-logo"),
+                "</header>",
+                inner,
+                link_box("Đọc nhiều", site.most_read, "sc-box sc-most-read"),
+                footer(site, "sc-footer"),
+            ]
+        )
+        return document(head(head_page, site, options, style), body, f"sc-page {options.layout}")
     trail = "".join(
         f"<li>{anchor(site.section_url(sec), sec.name)}</li>" for sec in crumbs(site, page.category)
     )

@@ -8,10 +8,23 @@ page shows a modification date); ``.td-post-sharing`` share bars; the body
 WordPress captions (``figure.wp-caption`` + ``figcaption.wp-caption-text``, or the legacy
 ``div.wp-caption`` + ``p.wp-caption-text``); ``ul.td-tags``; the related-posts block and the
 sidebar (poll, visitor counter, "Sự kiện nổi bật") outside the body.
+
+Layouts:
+
+* ``desktop``: the above.
+* ``mobile`` (the theme's mobile template): no sidebar; the "Tin liên quan" list is inside
+  ``div.td-post-content`` after the byline; the date is printed with its time.
+* ``legacy`` (the paper's site before WordPress, on DotNetNuke): nothing of the theme. The
+  headline is ``h1.Head``, the date only as visible text ("Thứ Năm, 12/03/2015 - 08:30"), no
+  JSON-LD and no ``article:published_time``; the body ``div.Normal`` opens with the bold lead
+  and ends with the byline paragraph; pictures are centred paragraphs with an italic caption
+  line under them; after the body an "Các tin khác" list with dates; a sidebar with a poll,
+  a visitor counter and "Go top".
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from crawler.fakeoutlets.options import DEFAULT_OPTIONS, PageOptions
@@ -38,6 +51,7 @@ from crawler.fakeoutlets.render.common import (
     page_scripts,
     prepare,
     share_bar,
+    weekday_vn,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +127,7 @@ def post_header(source: ArticleSource, site: Site, options: PageOptions) -> str:
         f'{anchor(author_url, author)}<div class="td-author-line"> - </div></div>',
         '<span class="td-post-date">'
         f'<time class="entry-date td-module-date" datetime="{pub.isoformat()}">{dmy(pub)}'
-        "</time></span>",
+        f"{pub.strftime(' %H:%M') if options.layout == 'mobile' else ''}</time></span>",
     ]
     if options.show_updated and source.modified is not None:
         mod = source.modified
@@ -127,7 +141,8 @@ def post_header(source: ArticleSource, site: Site, options: PageOptions) -> str:
 
 
 def post_content(source: ArticleSource, site: Site, options: PageOptions) -> str:
-    """``div.td-post-content``: lead, blocks with ads, byline."""
+    """``div.td-post-content``: lead, blocks with ads, byline (and, on the mobile layout, the
+    related list)."""
     writer = TagDivBody(source, site, options)
     ads = {
         i: ad_slot(f"td-inline-{i}", "td-a-rec td-a-rec-id-content_inline")
@@ -141,6 +156,9 @@ def post_content(source: ArticleSource, site: Site, options: PageOptions) -> str
     parts += writer.blocks(ads)
     if source.byline:
         parts.append(writer.byline(source.byline))
+    if options.layout == "mobile" and source.related:
+        items = "".join(f"<li>{anchor(r.url, r.title)}</li>" for r in source.related)
+        parts.append(f'<div class="td-related-m"><h4>Tin liên quan</h4><ul>{items}</ul></div>')
     parts.append(ad_slot("td-bottom", "td-a-rec td-a-rec-id-content_bottom"))
     return '<div class="td-post-content tagdiv-type">\n' + "\n".join(parts) + "\n</div>"
 
@@ -173,11 +191,69 @@ def widgets(site: Site, source: ArticleSource, options: PageOptions) -> str:
     return "\n".join(p for p in parts if p)
 
 
+class DnnBody(TagDivBody):
+    """The DotNetNuke-era body: centred pictures with an italic caption line under them."""
+
+    def image(self, block: Block) -> str:
+        """A centred picture paragraph and its italic caption paragraph."""
+        out = f'<p style="text-align: center;"><img src="{esc(block.src)}" alt=""></p>'
+        if block.caption:
+            out += f'\n<p style="text-align: center;"><em>{esc(block.caption)}</em></p>'
+        return out
+
+
+def _legacy(source: ArticleSource, site: Site, options: PageOptions) -> str:
+    """The DotNetNuke-era page (see the module docstring)."""
+    writer = DnnBody(source, site, options)
+    parts: list[str] = []
+    if source.sapo:
+        parts.append(f"<p><strong>{esc(source.lead)}</strong></p>")
+    parts += writer.blocks()
+    if source.byline:
+        parts.append(f'<p style="text-align: right;"><strong>{esc(source.byline)}</strong></p>')
+    when = source.published
+    others = "".join(
+        f"<li>{anchor(link.url, link.title)} <span>({dmy(when)})</span></li>"
+        for link in source.related
+    )
+    total = 13_151_194 + hash_text(source.url) % 400_000
+    body = "\n".join(
+        [
+            '<div id="dnn_wrapper">',
+            '<div class="banner"><a href="/">'
+            f'<img src="/Portals/0/logo.png" alt="{esc(site.title)}">'
+            "</a></div>",
+            nav_menu(site, "dnnmenu"),
+            '<div id="dnn_ContentPane" class="news-detail">',
+            f'<h1 class="Head">{esc(source.title)}</h1>',
+            f'<p class="NewsDate">{weekday_vn(when)}, {dmy(when)} - {when:%H:%M}</p>',
+            '<div class="Normal">\n' + "\n".join(parts) + "\n</div>",
+            f'<div class="other-news"><h3>Các tin khác</h3><ul>{others}</ul></div>'
+            if others
+            else "",
+            "</div>",
+            '<div id="dnn_RightPane">',
+            '<div class="poll"><h3>Thăm dò ý kiến</h3>'
+            "<p>Hiện tại không có bình chọn nào đang hoạt động.</p></div>",
+            '<div class="counter"><h3>Thống kê truy cập</h3>'
+            f"<p>Tổng lượt truy cập: {total}</p><p>Đang truy cập: 57</p></div>",
+            "</div>",
+            '<a href="#top" class="gotop">Go top</a>',
+            "</div>",
+        ]
+    )
+    style = HeadStyle(stylesheets=("/Portals/_default/default.css",), published_meta="none")
+    return document(head(replace(source, jsonld=False), site, options, style), body, "dnn")
+
+
 def render_article(
     source: ArticleSource, site: Site, options: PageOptions = DEFAULT_OPTIONS
 ) -> str:
-    """The full HTML page of one post on the tagDiv theme."""
+    """The full HTML page of one post on the tagDiv theme, in the options' layout."""
     page = prepare(source, options)
+    if options.layout == "legacy":
+        return _legacy(page, site, options)
+    mobile = options.layout == "mobile"
     post_id = hash_text(page.url) % 200_000
     sep = ' <i class="td-icon-right td-bread-sep"></i> '
     trail = sep.join(
@@ -233,7 +309,7 @@ def render_article(
             comment_form("Để lại bình luận", "comments", site.absolute("/wp-comments-post.php")),
             "</div>",
             "</div>",
-            widgets(site, page, options),
+            "" if mobile else widgets(site, page, options),
             "</div>",
             "</div>",
             "</div>",

@@ -6,8 +6,10 @@ profiles for deliberately wrong ones:
 
 * ``baohatinh`` — body selector matching nothing and every paragraph pruned, so the pages
   fail to extract ("no body found"), as after a template change the profile doesn't know;
-* ``baonghean`` — sapo selector matching nothing and no dateline markers, so the articles
-  are stored with a degraded lead.
+* ``baonghean`` — sapo selector matching the headline and no dateline markers, so the
+  articles are stored with a wrong lead (the headline again). (A sapo selector matching
+  nothing is no longer a degradation: the extractor then finds the element showing the
+  page's description.)
 """
 
 import dataclasses
@@ -26,5 +28,5 @@ _na = _baonghean.PROFILE
 _baonghean.PROFILE = dataclasses.replace(
     _na,
     dateline_markers=(),
-    template=dataclasses.replace(_na.template, sapo=(".no-such-sapo",)),
+    template=dataclasses.replace(_na.template, sapo=("h1",)),
 )

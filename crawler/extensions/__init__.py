@@ -1,0 +1,1 @@
+"""Scrapy extensions of the archive (components built from settings, wired by signals)."""

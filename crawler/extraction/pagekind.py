@@ -1,0 +1,416 @@
+"""Not every 200 is an article: soft 404s, video, podcast, e-magazine, gallery, listing pages.
+
+A crawler reaches such pages through URLs that look like articles (a removed story that
+answers 200 "Bài viết không tồn tại", a video filed under an article-shaped URL, a category
+page). Storing them as articles pollutes the archive, so :func:`classify` looks at the page
+and at what the extractor made of it, and names the kind with a reason. Each rule needs the
+page to *say* what it is (its own words, its type metadata, its URL section, its media
+player) **and** the extracted text to be thin, so a real article that embeds a video or
+links to a podcast stays an article.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.extraction.dom import text_of
+from crawler.extraction.text import fold
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    from crawler.extraction.blocks import Block
+    from crawler.extraction.explain import Explanation
+    from crawler.extraction.metadata import PageMetadata
+    from crawler.extraction.structure import LinkJudge
+    from crawler.items import Article
+
+NOT_FOUND = re.compile(
+    r"không\s+tìm\s+thấy\s+(?:trang|bài|nội\s+dung|đường\s+dẫn|tin)"
+    r"|(?:trang|bài\s+viết|bài|tin|nội\s+dung|đường\s+dẫn|liên\s+kết)\s+(?:này\s+)?"
+    r"(?:bạn\s+(?:tìm|truy\s+cập|yêu\s+cầu)\s+)?(?:không\s+tồn\s+tại|đã\s+bị\s+(?:xóa|xoá|gỡ))"
+    r"|không\s+tồn\s+tại\s+hoặc\s+đã\s+bị"
+    r"|(?:lỗi|error|mã)\s*404|\b404\s*(?:[-:|–]\s*)?(?:error|not\s+found|page)|^\s*404\s*$"
+    r"|page\s+not\s+found|\bnot\s+found\b|no\s+longer\s+available|nội\s+dung\s+đã\s+bị\s+gỡ",
+    re.IGNORECASE,
+)
+"""What "this page does not exist" pages say."""
+
+SECTION_KINDS: dict[str, str] = {
+    "video": "video",
+    "videos": "video",
+    "clip": "video",
+    "truyen-hinh": "video",
+    "tv": "video",
+    "podcast": "podcast",
+    "podcasts": "podcast",
+    "audio": "podcast",
+    "radio": "podcast",
+    "phat-thanh": "podcast",
+    "emagazine": "emagazine",
+    "e-magazine": "emagazine",
+    "magazine": "emagazine",
+    "longform": "emagazine",
+    "anh": "gallery",
+    "photo": "gallery",
+    "photos": "gallery",
+    "gallery": "gallery",
+    "multimedia": "gallery",
+}
+"""First URL path segments naming a kind of page that is not a text article."""
+
+_MEDIA_TYPES: dict[str, str] = {
+    "videoobject": "video",
+    "audioobject": "podcast",
+    "podcastepisode": "podcast",
+    "imagegallery": "gallery",
+    "collectionpage": "listing",
+    "itemlist": "listing",
+    "searchresultspage": "listing",
+}
+_ARTICLE_TYPES = ("article", "newsarticle", "reportagenews", "blogposting")
+
+THIN_TEXT = 600
+"""Characters of extracted text (sapo + body) below which a page "says little"."""
+
+SOFT404_TEXT = 400
+"""A not-found message with more text than this around it is an article about a 404."""
+
+LAYOUT_TEXT = 1500
+"""A page whose layout says video/podcast/gallery holds less text than this."""
+
+_LAYOUT_KINDS = {
+    "video": "video",
+    "videos": "video",
+    "podcast": "podcast",
+    "audio": "podcast",
+    "photo": "gallery",
+    "gallery": "gallery",
+}
+_LAYOUT_TOKEN = re.compile(r"[a-z]+")
+
+
+def _layout_kind(classes: str) -> str | None:
+    """The kind a page's ``<html>``/``<body>`` classes name ("video-page", "page-podcast")."""
+    for token in (t for name in classes.split() for t in _LAYOUT_TOKEN.findall(name)):
+        if token in _LAYOUT_KINDS:
+            return _LAYOUT_KINDS[token]
+    return None
+
+
+GALLERY_BODY = 200
+"""A page of pictures whose text outside the captions is shorter than this is a gallery."""
+
+LISTING_LINKS = 12
+"""Same-outlet article links a listing page holds at least."""
+
+LISTING_MIN_LINES = 4
+LISTING_ENTRY_SHARE = 0.5
+"""A text of at least 4 lines, half of them listing entries, is a listing's."""
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What the page shows about its kind, read before extraction prunes the tree."""
+
+    video_player: bool
+    """A ``<video>`` element or a video player widget (only looked for on pages whose URL
+    section, type metadata or layout names a video or podcast page)."""
+
+    audio_player: bool
+    """An ``<audio>`` element or an audio player widget (same condition)."""
+
+    layout_classes: str
+    """The ``class`` attributes of ``<html>`` and ``<body>``, lower-case."""
+
+    article_links: int | None
+    """Distinct links to the outlet's articles; only counted (not None) on pages whose
+    JSON-LD does not declare an article."""
+
+    links: LinkLayout | None = None
+    """Where those links stand in the page (same condition)."""
+
+
+@dataclass(frozen=True)
+class LinkLayout:
+    """The page's elements in document order and where its article links stand, read before
+    pruning (which removes headline links) for :func:`listing_evidence`."""
+
+    order: dict[HtmlElement, int]
+    """Document position of every element (empty when not numbered: then only the
+    headlines count as evidence)."""
+
+    positions: list[int]
+    """Sorted positions of the links to the outlet's articles."""
+
+    headlines: frozenset[str]
+    """Texts (case-folded) of those links long enough to be headlines."""
+
+    targets: int = 0
+    """Distinct addresses among those links."""
+
+
+def read_signals(
+    root: HtmlElement, meta: PageMetadata, judge: LinkJudge, *, positions: bool = True
+) -> PageSignals:
+    """The page's kind signals (call before anything prunes the tree). ``positions=False``
+    skips numbering the page's elements (``LinkLayout.order``), which only the generic
+    path's :func:`listing_evidence` uses: pages of an outlet with a profile do without."""
+    classes = " ".join(str(e.get("class") or "") for e in (root, *root.iter("body"))).lower()
+    video = audio = False
+    # A player only counts on a page its URL, metadata or layout calls a video/podcast page
+    # (see classify), so it is only looked for there.
+    named = {_layout_kind(classes), _section_kind(judge.page_url), _declared_kind(meta)}
+    for element in _PLAYER_CANDIDATES(root) if named & {"video", "podcast"} else ():
+        if element.tag == "video":
+            video = True
+        elif element.tag == "audio":
+            audio = True
+        else:
+            names = str(element.get("class") or "")
+            video = video or "video-player" in names or "videoplayer" in names
+            audio = audio or "audio-player" in names or "audioplayer" in names
+    layout = None if declares_article(meta) else _layout(root, judge, positions)
+    return PageSignals(
+        video_player=video,
+        audio_player=audio,
+        layout_classes=classes,
+        article_links=layout.targets if layout is not None else None,
+        links=layout,
+    )
+
+
+# One pass over the tree: a <video>/<audio> element or a player widget's class.
+_PLAYER_CANDIDATES = etree.XPath("//*[self::video or self::audio or contains(@class, 'player')]")
+
+
+def _layout(root: HtmlElement, judge: LinkJudge, numbered: bool) -> LinkLayout:
+    order = {element: index for index, element in enumerate(root.iter())} if numbered else {}
+    positions: list[int] = []
+    headlines: set[str] = set()
+    targets: set[str] = set()
+    for anchor in root.iter("a"):
+        href = str(anchor.get("href") or "")
+        if judge.kind(href) != "article":
+            continue
+        targets.add(href.strip())
+        if numbered:
+            positions.append(order[anchor])
+        text = fold(anchor.text_content()).casefold()
+        if len(text) >= HEADLINE_MIN:
+            headlines.add(text)
+    return LinkLayout(order, sorted(positions), frozenset(headlines), len(targets))
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """What a page is, and why."""
+
+    kind: str
+    """``"article"``, ``"soft404"``, ``"video"``, ``"podcast"``, ``"emagazine"``,
+    ``"gallery"``, ``"listing"`` or ``"empty"`` (no title or no text at all)."""
+
+    reason: str
+    """The evidence, in words (stored as the failed page's error)."""
+
+    @property
+    def is_article(self) -> bool:
+        """Whether the page is an article to store."""
+        return self.kind == "article"
+
+
+ARTICLE = PageKind("article", "")
+
+
+def _is_site_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
+
+
+def _section_kind(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.lower().split("/") if s]
+    for segment in segments[:2]:
+        if segment in SECTION_KINDS:
+            return SECTION_KINDS[segment]
+    return None
+
+
+def _declared_kind(meta: PageMetadata) -> str | None:
+    og_type = (meta.first("og:type") or "").lower()
+    if og_type.startswith("video"):
+        return "video"
+    if og_type.startswith(("music", "audio")):
+        return "podcast"
+    types = meta.jsonld.get("@type", [])
+    type_list = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
+    if any(t in _ARTICLE_TYPES for t in type_list):
+        return None
+    for declared in type_list:
+        if declared in _MEDIA_TYPES:
+            return _MEDIA_TYPES[declared]
+    return None
+
+
+OWN_DATE_SOURCES = frozenset(
+    {
+        "json-ld datePublished",
+        "meta published time",
+        "template date element",
+        "visible text near the headline",
+    }
+)
+"""Date sources that are the page's own statement (not a guess from anywhere in it)."""
+
+
+def classify(
+    article: Article,
+    root: HtmlElement,
+    meta: PageMetadata,
+    signals: PageSignals,
+    *,
+    explain: Explanation,
+    listing: tuple[int, int] | None,
+) -> PageKind:
+    """The kind of page (see the module docstring)."""
+    text = "\n".join(p for p in (article.sapo, article.body) if p)
+    size = len(text)
+    headings = [
+        fold(t)
+        for t in (
+            article.title,
+            meta.title_tag,
+            meta.first("og:title"),
+            *(text_of(e) for e in root.iter("h1")),
+        )
+        if t
+    ]
+    said = next((h for h in headings if NOT_FOUND.search(h)), None)
+    if said is not None and size < SOFT404_TEXT * 3:
+        return PageKind("soft404", f"the page says it does not exist ({said[:80]!r})")
+    if size < SOFT404_TEXT and NOT_FOUND.search(text):
+        return PageKind("soft404", f"its only text says the page does not exist ({text[:80]!r})")
+    if size < THIN_TEXT:
+        canonical = meta.canonical or meta.first("og:url")
+        if canonical and _is_site_root(canonical) and not _is_site_root(article.url):
+            return PageKind(
+                "soft404", f"an article URL whose page calls itself the home page ({canonical})"
+            )
+        body = next(iter(root.iter("body")), None)
+        found = NOT_FOUND.search(body.text_content()) if body is not None else None
+        if found is not None:
+            return PageKind(
+                "soft404", f"little text, and the page says {found.group(0)!r} somewhere"
+            )
+
+    section = _section_kind(article.url)
+    declared = _declared_kind(meta)
+    if section == "emagazine":
+        return PageKind("emagazine", "the URL is in the e-magazine section")
+    if "emagazine" in signals.layout_classes or "e-magazine" in signals.layout_classes:
+        return PageKind("emagazine", "the page is laid out as an e-magazine")
+    layout = _layout_kind(signals.layout_classes)
+    for kind in ("video", "podcast", "gallery"):
+        player = (kind == "video" and signals.video_player) or (
+            kind == "podcast" and signals.audio_player
+        )
+        evidence = [
+            why
+            for why, present in (
+                ("its URL section", section == kind),
+                ("its type metadata", declared == kind),
+                ("its page layout", layout == kind),
+                ("a media player", player),
+            )
+            if present
+        ]
+        strong = section == kind or declared == kind
+        # A page laid out as a video (or podcast) page with its player holds a short text
+        # (a description, a transcript's start): thin, but not as thin as a bare player.
+        laid_out = layout == kind and (player or kind == "gallery")
+        if (strong and size < THIN_TEXT) or (laid_out and size < LAYOUT_TEXT):
+            why = ", ".join(evidence)
+            return PageKind(kind, f"a {kind} page ({why}), {size} characters of text")
+    captions = [i["caption"] for i in article.images if i["caption"]]
+    body_size = len(article.body or "")
+    if len(article.images) >= 3 and body_size < GALLERY_BODY and sum(map(len, captions)) >= 200:
+        return PageKind(
+            "gallery",
+            f"a photo story: {len(article.images)} pictures, its text is their captions "
+            f"({body_size} characters outside them)",
+        )
+    if declared == "listing" and size < THIN_TEXT * 3:
+        return PageKind("listing", "its metadata says it is a collection page")
+    links = signals.article_links
+    if links is not None and listing is not None:
+        entries, lines = listing
+        if lines >= LISTING_MIN_LINES and entries >= LISTING_ENTRY_SHARE * lines:
+            return PageKind(
+                "listing",
+                f"{entries} of its {lines} text lines are listing entries (a headline link "
+                "between them or inside them); no JSON-LD article",
+            )
+    if links is not None and links >= LISTING_LINKS and not article.body:
+        return PageKind(
+            "listing", f"no text of its own besides {links} links to articles, no JSON-LD article"
+        )
+    if links is not None and links >= LISTING_LINKS:
+        date = explain.fields.get("published_at")
+        title = explain.fields.get("title")
+        own_date = date is not None and date.source in OWN_DATE_SOURCES
+        shown_title = (
+            title is not None
+            and title.source is not None
+            and title.source.startswith(("selector", "element"))
+        )
+        if not own_date and not shown_title:
+            return PageKind(
+                "listing",
+                f"{links} links to articles, no headline of its own, no publication date "
+                "of its own, no JSON-LD article",
+            )
+    if not article.title or not article.body:
+        missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
+        return PageKind("empty", f"no {missing} found")
+    return ARTICLE
+
+
+def declares_article(meta: PageMetadata) -> bool:
+    """Whether the page's JSON-LD declares an article (``og:type`` is no evidence: many
+    Vietnamese CMSes print ``og:type=article`` on every page, section pages included)."""
+    types = meta.jsonld.get("@type", [])
+    type_list = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
+    return any(t in _ARTICLE_TYPES for t in type_list)
+
+
+HEADLINE_MIN = 25
+"""An article link's text at least this long is a headline (shorter ones are labels)."""
+
+
+def listing_evidence(blocks: list[Block], layout: LinkLayout) -> tuple[int, int]:
+    """How the extracted text sits among the page's links: (entry lines, lines).
+
+    A line is a listing entry when a link to another article stands between it and the
+    previous line in the page (the next entry's headline: the text is the entries'
+    teasers), or when the line contains a headline (extractors join an entry's headline and
+    teaser). An article's paragraphs follow each other with no such link between them."""
+    links = layout.positions
+    entries = 0
+    previous: int | None = None
+    for block in blocks:
+        line = block.text.casefold()
+        position = layout.order.get(block.element) if block.element is not None else None
+        between = False
+        if position is not None and previous is not None and position > previous:
+            first = bisect_right(links, previous)
+            between = first < len(links) and links[first] < position
+        if position is not None:
+            previous = position
+        if between or any(h in line for h in layout.headlines):
+            entries += 1
+    return entries, len(blocks)
