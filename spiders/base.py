@@ -457,7 +457,7 @@ class OutletSpider(Spider):
     def parse_article(self, response: Response) -> Iterable[Any]:
         """Extract the article; a page that fails or is not an article (soft 404, video,
         listing...) is yielded as a failure with the reason, never dropped."""
-        assert self.window is not None and self.frontier is not None
+        assert self.window is not None
         outcome = extract_page(
             response.body,
             response.url,
@@ -482,10 +482,10 @@ class OutletSpider(Spider):
         if self.window.mode == "backfill" and not self.window.published_in_range(when):
             self.crawler.stats.inc_value("archive/out_of_range")
             ledger_url = response.meta.get("ledger_url") or canonicalize(response.url)
-            reason = (
-                f"published {article.published_at or 'at an unknown time'}, outside the backfill"
-            )
-            self.frontier.deferred(ledger_url, reason, when)
+            when_text = article.published_at or "at an unknown time"
+            frontier = self.frontier
+            if frontier is not None:  # a spider built without a crawler (tests) has none
+                frontier.deferred(ledger_url, f"published {when_text}, outside the backfill", when)
             return
         yield article
 

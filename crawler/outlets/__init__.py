@@ -11,7 +11,6 @@ loads them once, on first use.
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 from functools import cache
 from typing import TYPE_CHECKING
@@ -47,7 +46,11 @@ def external_module_names() -> tuple[str, ...]:
     """Modules outside the package named as outlets (the setting, else the environment)."""
     if _configured is not None:
         return _configured
-    return _split(os.environ.get("ARCHIVE_OUTLET_MODULES", ""))
+    # Outside a command (a library call of extract()), the project settings module's value,
+    # which carries the environment's.
+    from crawler import settings as project_settings
+
+    return _split(str(project_settings.ARCHIVE_OUTLET_MODULES or ""))
 
 
 def use_outlet_modules(names: str | Iterable[str]) -> None:
