@@ -74,6 +74,46 @@ ARCHIVE_SHUTDOWN_TIMEOUT = float(_env("ARCHIVE_SHUTDOWN_TIMEOUT", "30"))
 """Seconds an interrupted crawl (Ctrl-C, SIGTERM) waits for its writer to commit what it
 holds; what is not committed by then stays due for the next crawl."""
 
+ARCHIVE_REDIS_URL = _env("ARCHIVE_REDIS_URL", "")
+"""Redis of a shared crawl (``redis://10.0.0.5:6379/0``). Set, every ``crawler crawl`` or
+``scrapy crawl`` is a worker of one crawl: the first seeds the shared queue (scrapy-redis),
+the others join, and each leaves once the frontier has been drained for
+``ARCHIVE_CLUSTER_IDLE`` seconds (:mod:`crawler.cluster`). Empty: a crawl on its own."""
+
+ARCHIVE_REDIS_PREFIX = _env("ARCHIVE_REDIS_PREFIX", "vnarchive")
+"""Namespace of this archive's keys in Redis (two archives on one Redis need two)."""
+
+ARCHIVE_WORKER_ID = _env("ARCHIVE_WORKER_ID", "")
+"""Name of this worker in a shared crawl (its leases, its WARC file names); empty:
+``<host>-<pid>``."""
+
+ARCHIVE_CLUSTER_IDLE = float(_env("ARCHIVE_CLUSTER_IDLE", "30"))
+"""Seconds a shared crawl's frontier must stay drained (queue empty, nothing leased) before
+its workers leave."""
+
+ARCHIVE_CLUSTER_LEASE_TTL = float(_env("ARCHIVE_CLUSTER_LEASE_TTL", "20"))
+"""Seconds after its last heartbeat that a worker counts as dead: the requests it held go
+back to the queue and its politeness slots lapse."""
+
+ARCHIVE_CLUSTER_RELEASE_EVERY = float(_env("ARCHIVE_CLUSTER_RELEASE_EVERY", "1"))
+"""Seconds between two releases of finished leases (each waits for the writer's commit)."""
+
+ARCHIVE_CLUSTER_PREFETCH = int(_env("ARCHIVE_CLUSTER_PREFETCH", "2"))
+"""Requests of the shared queue one crawler (one outlet) of a worker holds at most."""
+
+ARCHIVE_WORKER_CONCURRENCY = int(_env("ARCHIVE_WORKER_CONCURRENCY", "16"))
+"""Downloads in flight of one worker process, all outlets together (shared crawls)."""
+
+ARCHIVE_OUTLET_CONCURRENCY = int(_env("ARCHIVE_OUTLET_CONCURRENCY", "4"))
+"""Requests in flight to one outlet, all workers of a shared crawl together."""
+
+ARCHIVE_OUTLET_RATE = float(_env("ARCHIVE_OUTLET_RATE", "2"))
+"""Requests per second to one outlet, all workers of a shared crawl together (a token
+bucket in Redis; robots.txt Crawl-delay lowers it); 0: no rate limit."""
+
+ARCHIVE_OUTLET_BURST = int(_env("ARCHIVE_OUTLET_BURST", "1"))
+"""Tokens the per-outlet bucket holds: requests allowed back to back after a pause."""
+
 # --- Politeness -----------------------------------------------------------------------------
 
 USER_AGENT = f"vn-news-archive/0.1 (+mailto:{ARCHIVE_CONTACT})"
@@ -126,6 +166,8 @@ ITEM_PIPELINES = {
     # Dedup and storage, batched on a writer thread off the reactor.
     "pipelines.store.StorePipeline": 500,
 }
+# ARCHIVE_REDIS_URL makes the crawl a worker of a shared crawl (scrapy-redis, crawler.cluster).
+ADDONS = {"crawler.cluster.addon.ClusterAddon": 0}
 EXTENSIONS = {
     # One pages row per response (with its WARC location) and one crawl_runs row per crawl.
     "pipelines.pages.PageLedger": 500,

@@ -71,7 +71,8 @@ class WarcArchiveMiddleware:
     ``ARCHIVE_WARC_MAX_BYTES``
         A file is closed and the next one started once it reaches this size.
     ``ARCHIVE_RUN_ID`` (optional)
-        The ``<run>`` part of the names; default ``<UTC start time>-<spider name>``.
+        The ``<run>`` part of the names; default ``<UTC start time>-<spider name>``, followed
+        by ``-<ARCHIVE_WORKER_ID>`` when a worker id is set (workers of a shared crawl).
     ``ARCHIVE_CONTACT``
         Recorded as the operator in each file's ``warcinfo`` record.
 
@@ -112,7 +113,9 @@ class WarcArchiveMiddleware:
 
     def spider_opened(self, spider: Spider) -> None:
         started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        prefix = self.run_id or f"{started}-{spider.name}"
+        # A worker of a shared crawl writes its own files, named with its id (ARCHIVE_WORKER_ID).
+        worker = str(self.crawler.settings.get("ARCHIVE_WORKER_ID") or "")
+        prefix = self.run_id or "-".join(filter(None, (started, spider.name, worker)))
         info = {
             "operator": self.contact,
             "isPartOf": prefix,
