@@ -46,6 +46,13 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return {tostring(id), items[1]}
 """
 
+_PUSH = """
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
 _REQUEUE_ALL = """
 local all = redis.call('HVALS', KEYS[2])
 for _, v in ipairs(all) do
@@ -94,6 +101,7 @@ class LeasedQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redis is untyp
         self.worker = worker
         self.leases_key = keys.leases(worker)
         self._pop = server.register_script(_POP)
+        self._push = server.register_script(_PUSH)
         self._requeue_all = server.register_script(_REQUEUE_ALL)
         self._requeue_some = server.register_script(_REQUEUE_SOME)
 
@@ -108,15 +116,23 @@ class LeasedQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redis is untyp
         data: bytes = self.serializer.dumps(obj)
         return data
 
-    def push(self, request: Request) -> None:
-        """Queue a request; one that carries a lease (a retry, a redirect) replaces it."""
-        data = self._encode_request(request)
+    def push(self, request: Request, fingerprint: str | None = None) -> bool:
+        """Queue a request; False when ``fingerprint`` (given: the dupefilter's) was seen.
+
+        The fingerprint is recorded and the request queued in one script: a worker killed
+        between the two would leave a URL marked seen that no one will ever fetch. A request
+        that carries a lease (a retry, a redirect) takes over its place in the same script."""
         lease = request.meta.get(LEASE_META)
-        pipe = self.server.pipeline(transaction=True)
-        pipe.zadd(self.key, {data: -request.priority})
-        if lease is not None:
-            pipe.hdel(self.leases_key, str(lease))
-        pipe.execute()
+        queued = self._push(
+            keys=[self.key, self.keys.dupefilter, self.leases_key],
+            args=[
+                fingerprint or "",
+                -request.priority,
+                self._encode_request(request),
+                "" if lease is None else str(lease),
+            ],
+        )
+        return bool(queued)
 
     def pop(self, timeout: int = 0) -> Request | None:
         """The highest-priority request, leased to this worker (``meta["cluster_lease"]``)."""

@@ -91,13 +91,28 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
             logger.info("%s: %d requests already in the shared queue", spider.name, len(self))
 
     def enqueue_request(self, request: Request) -> bool:
-        """Queue a request in Redis (dupefilter first, as scrapy-redis does); a request that
-        carries a lease (a retry, a redirect) takes over its place."""
+        """Queue a request in Redis unless the shared dupefilter has seen it (checked and
+        recorded in the same script as the push); a request that carries a lease (a retry,
+        a redirect) takes over its place. A request for a URL the ledger tracks waits in the
+        outbox until the ledger rows written before it are committed (see
+        :mod:`crawler.cluster.worker`)."""
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         lease = request.meta.get(LEASE_META)
-        queued: bool = super().enqueue_request(request)
-        if queued and lease is not None and self.membership is not None:
-            self.membership.transferred(str(lease))
-        return queued
+        member = self.membership
+        if member is not None and request.meta.get("ledger_url"):
+            if lease is not None:
+                member.transferred(str(lease))
+            member.post(request, fingerprint)
+            return True
+        queued = self.queue.push(request, fingerprint)
+        if not queued:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats is not None:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        if lease is not None and member is not None:
+            member.transferred(str(lease))
+        return True
 
     def next_request(self) -> Request | None:
         """The next request of the shared queue, leased to this worker; None while this
@@ -136,6 +151,7 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
                 if unfinished:
                     member.stat("archive/cluster/requeued_own", member.queue.requeue(unfinished))
                 member.worker.release_finished([member])
+                member.send(member.take_outbox())
                 left = member.take_done()
                 if left:  # the writer never caught up: another worker takes them
                     member.stat("archive/cluster/requeued_own", member.queue.requeue(left))

@@ -12,11 +12,18 @@ neither a busy reactor nor a slow database can stop them:
   nothing;
 * the **releaser** (every ``ARCHIVE_CLUSTER_RELEASE_EVERY`` s) ends the leases of requests the
   engine is done with, once the storage writer has committed what they produced: it takes the
-  finished leases, flushes the crawlers' writers (everything queued before is committed),
-  then releases them. So a request's lease lasts until its article, page row and URL-ledger
-  updates are in the database; a SIGKILL before that puts the request back for another worker
-  (the article is fetched twice, stored once — the database's unique constraints decide).
-  When the writer has failed for good, the leases are put back in the queue instead.
+  finished leases and the *outbox*, flushes the crawlers' writers (everything queued before is
+  committed), pushes the outbox to the shared queue, then releases the leases. So a request's
+  lease lasts until its article, page row and URL-ledger updates are in the database; a
+  SIGKILL before that puts the request back for another worker (the article is fetched twice,
+  stored once — the database's unique constraints decide). When the writer has failed for
+  good, the leases are put back in the queue instead.
+
+The outbox holds the new requests for URLs the URL ledger tracks (``meta["ledger_url"]``:
+articles, listing pages) until the ledger rows that discovered them are committed. Without it
+another worker could fetch such a URL and record its failure (404, off-site) before the
+discoverer's writer has inserted the row — the ledger only updates rows it has — and the
+late insert would leave the URL "pending" for good.
 
 The engine's "done with a request" is Scrapy's own: the request has left the engine's set of
 requests in progress (``engine._slot.inprogress``: downloaded, its callback or errback run,
@@ -92,6 +99,7 @@ class Membership:
         self.active: dict[str, Request] = {}
         self.drained_since: float | None = None
         self._done: list[str] = []
+        self._outbox: list[tuple[Request, str | None]] = []
         self._lock = threading.Lock()
         self._warned = False
 
@@ -134,9 +142,26 @@ class Membership:
                 self._done[:0] = leases
 
     def pending_release(self) -> int:
-        """Finished leases not released yet."""
+        """Finished leases not released yet, and requests waiting in the outbox."""
         with self._lock:
-            return len(self._done)
+            return len(self._done) + len(self._outbox)
+
+    def post(self, request: Request, fingerprint: str | None) -> None:
+        """Queue ``request`` once what was written before it is committed."""
+        with self._lock:
+            self._outbox.append((request, fingerprint))
+
+    def take_outbox(self) -> list[tuple[Request, str | None]]:
+        """The requests waiting for the next commit (emptied)."""
+        with self._lock:
+            outbox, self._outbox = self._outbox, []
+        return outbox
+
+    def send(self, outbox: list[tuple[Request, str | None]]) -> None:
+        """Push requests of the outbox to the shared queue (the dupefilter decides)."""
+        queued = sum(1 for request, fp in outbox if self.queue.push(request, fp))
+        self.stat("scheduler/enqueued/redis", queued)
+        self.stat("archive/cluster/filtered", len(outbox) - queued)
 
     def writer(self) -> storage_writer.StorageWriter | None:
         """The crawler's storage writer (None when storage is not set up)."""
@@ -283,12 +308,15 @@ class ClusterWorker:
             with self._lock:
                 members = list(self.members)
         batches = [(m, m.take_done()) for m in members]
+        # After the done leases: a finished request's new requests are in the outbox already.
+        outboxes = [(m, m.take_outbox()) for m in members]
         batches = [(m, leases) for m, leases in batches if leases]
-        if not batches:
+        outboxes = [(m, requests) for m, requests in outboxes if requests]
+        if not batches and not outboxes:
             return
         outcome: dict[int, bool | None] = {}
         writers: dict[int, storage_writer.StorageWriter] = {}
-        for member, _ in batches:
+        for member, _ in [*batches, *outboxes]:
             writer = member.writer()
             if writer is not None:
                 writers.setdefault(id(writer.queue), writer)
@@ -298,6 +326,14 @@ class ClusterWorker:
                 continue
             flushed = writer.flush(self.flush_timeout)
             outcome[key] = None if writer.fatal is not None else flushed
+        for member, requests in outboxes:
+            writer = member.writer()
+            result = True if writer is None else outcome.get(id(writer.queue), False)
+            if result is False:  # not committed yet: the requests wait with their parents
+                with member._lock:
+                    member._outbox[:0] = requests
+            else:  # committed, or storage is gone: the URLs are worth fetching either way
+                member.send(requests)
         for member, leases in batches:
             writer = member.writer()
             result = True if writer is None else outcome.get(id(writer.queue), False)

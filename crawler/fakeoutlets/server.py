@@ -107,6 +107,9 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     owner: FakeOutletServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a crawler killed mid-request resets its connections."""
+
 
 class FakeOutletServer:
     """Serves every outlet of ``corpus`` on ``host:port`` (port 0: any free port)."""
@@ -126,6 +129,7 @@ class FakeOutletServer:
         self.peak_in_flight: Counter[str] = Counter()
         """The most requests answered at once, per outlet."""
         self._arrivals: dict[str, deque[float]] = {}
+        self._log: dict[str, list[float]] = {}
         self._peak_rate: Counter[str] = Counter()
         self.plan = SitePlan(self.corpus)
         self.host = host
@@ -221,6 +225,7 @@ class FakeOutletServer:
             self.in_flight[outlet] += 1
             if self.in_flight[outlet] > self.peak_in_flight[outlet]:
                 self.peak_in_flight[outlet] = self.in_flight[outlet]
+            self._log.setdefault(outlet, []).append(now)
             recent = self._arrivals.setdefault(outlet, deque())
             recent.append(now)
             while recent and recent[0] <= now - 1.0:
@@ -236,6 +241,11 @@ class FakeOutletServer:
         """The most requests that arrived within one second, per outlet."""
         with self._lock:
             return dict(self._peak_rate)
+
+    def arrivals(self, outlet: str) -> list[float]:
+        """When each request to ``outlet`` arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return list(self._log.get(outlet, []))
 
     def stats(self) -> dict[str, Any]:
         """The counters as JSON-ready data (what :data:`STATS_PATH` serves)."""
@@ -263,6 +273,7 @@ class FakeOutletServer:
             self.peak_in_flight.clear()
             self._peak_rate.clear()
             self._arrivals.clear()
+            self._log.clear()
 
     def reset_faults(self) -> None:
         """Make every flaky URL fail (500) once more."""
