@@ -162,6 +162,12 @@ class OutletGate:
         except Exception as exc:  # it lapses by itself within the lease TTL
             logger.warning("could not give back a politeness slot of %s: %s", host, exc)
 
+    async def close(self) -> None:
+        """Close the gate's Redis connections."""
+        client, self._redis = self._redis, None
+        if client is not None:
+            await client.aclose()
+
     async def crawl_delay(self, host: str, delay: float) -> None:
         """Tell the cluster ``host``'s robots.txt Crawl-delay."""
         if not self.respect_crawl_delay or delay <= 0:

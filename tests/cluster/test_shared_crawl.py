@@ -9,6 +9,7 @@ on at once and when each arrived.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -75,8 +76,8 @@ def _env(
         ARCHIVE_OUTLET_CONCURRENCY=str(OUTLET_CONCURRENCY),
         ARCHIVE_OUTLET_RATE=str(OUTLET_RATE),
         ARCHIVE_RESPECT_CRAWL_DELAY="false",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -203,3 +204,28 @@ def test_three_workers_one_killed_store_everything_once_politely(
     assert not list(redis_db.client.scan_iter(f"{redis_db.prefix}:*:requests"))
     for out in outputs.values():
         assert "(status: finished;" in out, out
+
+
+def test_robots_crawl_delay_holds_for_the_cluster(
+    tmp_path: Path, redis_db: RedisDb, pg_url: str
+) -> None:
+    # The fake outlets' robots.txt asks for "Crawl-delay: 1"; two workers share it.
+    outlets = ("baohaugiang",)
+    corpus = Corpus(articles_per_outlet=4, outlets=outlets)
+    with FakeOutletServer(corpus) as server:
+        env = _env(
+            tmp_path, server.mirrors_json, pg_url, redis_db, ARCHIVE_RESPECT_CRAWL_DELAY="true"
+        )
+        workers = [_worker(name, outlets, tmp_path, env) for name in ("one", "two")]
+        for worker in workers:
+            out, _ = worker.communicate(timeout=240)
+            assert worker.returncode == 0, out
+        times = server.arrivals("baohaugiang")
+    stored = _rows(pg_url, "SELECT count(*) FROM articles")[0][0]
+    assert stored >= 4
+    # Before the first robots.txt answer the delay is unknown: each worker fetches robots.txt
+    # at once. From then on, one request a second for the two workers together.
+    later = times[3:]
+    assert len(later) >= 8
+    gaps = [b - a for a, b in itertools.pairwise(later)]
+    assert min(gaps) >= 0.9, gaps
