@@ -21,6 +21,11 @@ and resolved by the repository. The repository's ``now`` is the page's fetch tim
 ``last_seen`` and the version's ``created_at`` say when the text was fetched, not when it was
 re-extracted. Metadata-only differences (authors, tags, dates…, same text) are counted but not
 written: the repository versions text changes only.
+
+Records are read in the order of their WARC file and offset (the archive is streamed, not
+sought at random). With ``jobs`` > 1, reading and extracting run in that many worker
+processes (:class:`crawler.parallel.FunctionPool`, calling :func:`read_and_extract` by name)
+while this process compares and stores the results, in the same order.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
 from crawler.extraction import PageParseError, extract, extractor_version
 from crawler.outlets import profile_for_url
+from crawler.parallel import FunctionPool
 from crawler.storage.records import PageRecord
 from crawler.storage.repository import Repository
 from crawler.storage.tables import ARTICLES, OUTLETS, PAGES
@@ -44,7 +50,7 @@ from crawler.storage.versions import content_hash_of
 from crawler.urls import fold_host
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
@@ -210,8 +216,10 @@ def reextract(
     threshold: float | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> ReextractSummary:
-    """Re-extract the archive (see the module docstring); the summary."""
+    """Re-extract the archive (see the module docstring) with ``jobs`` processes reading
+    and extracting; the summary."""
     summary = ReextractSummary()
     repo = Repository() if threshold is None else Repository(threshold=threshold)
     with engine.connect() as conn:
@@ -226,18 +234,24 @@ def reextract(
         )
     if on_total is not None:
         on_total(len(candidates))
+    with engine.connect() as conn:
+        candidates = in_archive_order(conn, candidates)
     with engine.begin() as conn:
         summary.run_id = repo.open_run(conn, ["reextract"], "reextract", datetime.now(UTC))
     status = "finished"
     try:
-        for start in range(0, len(candidates), BATCH):
-            batch = candidates[start : start + BATCH]
-            with engine.begin() as conn:
-                for cand in batch:
-                    _one(conn, repo, data_dir, cand, summary)
-            repo.commit_caches()
-            if progress is not None:
-                progress(len(batch))
+        with FunctionPool(jobs if jobs > 1 else 0) as pool:
+            results = pool.imap(READ_AND_EXTRACT, _tasks(engine, data_dir, candidates))
+            for start in range(0, len(candidates), BATCH):
+                batch = candidates[start : start + BATCH]
+                with engine.begin() as conn:
+                    for cand in batch:
+                        (_, page), outcome = next(results)
+                        assert page.id == cand.page_id
+                        _apply(conn, repo, page, cand, outcome.result(), summary)
+                repo.commit_caches()
+                if progress is not None:
+                    progress(len(batch))
     except BaseException:
         repo.rollback_caches()
         status = "error"
@@ -248,33 +262,106 @@ def reextract(
     return summary
 
 
-def _one(
+READ_AND_EXTRACT = "crawler.reextract:read_and_extract"
+""":func:`read_and_extract` by name, for the worker processes."""
+
+
+def in_archive_order(conn: Connection, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates sorted by their page's WARC file and offset."""
+    where: dict[int, tuple[str, int]] = {}
+    ids = [c.page_id for c in candidates]
+    for start in range(0, len(ids), 500):
+        query = select(PAGES.c.id, PAGES.c.warc_file, PAGES.c.warc_offset).where(
+            PAGES.c.id.in_(ids[start : start + 500])
+        )
+        for page_id, file, offset in conn.execute(query):
+            where[int(page_id)] = (str(file or ""), int(offset or 0))
+    return sorted(candidates, key=lambda c: (*where.get(c.page_id, ("", 0)), c.page_id))
+
+
+def _tasks(
+    engine: Engine, data_dir: Path, candidates: list[Candidate]
+) -> Iterator[tuple[str, PageRef]]:
+    """``(data_dir, page row)`` of each candidate, page rows read a batch at a time."""
+    for start in range(0, len(candidates), BATCH):
+        ids = [c.page_id for c in candidates[start : start + BATCH]]
+        with engine.connect() as conn:
+            rows = {row.id: row for row in conn.execute(select(PAGES).where(PAGES.c.id.in_(ids)))}
+        for page_id in ids:
+            row = rows[page_id]
+            yield str(data_dir), PageRef(
+                row.id, row.url, row.status, row.fetched_at, row.warc_file, row.warc_offset,
+                row.warc_length, row.canonical_url,
+            )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """The page columns re-extraction uses (plain data, for the worker processes)."""
+
+    id: int
+    url: str
+    status: int | None
+    fetched_at: datetime
+    warc_file: str | None
+    warc_offset: int | None
+    warc_length: int | None
+    canonical_url: str | None
+
+
+@dataclass
+class Extracted:
+    """What reading and extracting one page gave (made in a worker process)."""
+
+    item: ArticleItem | None = None
+    unreadable: str | None = None
+    """Why the WARC record could not be read (None: it was)."""
+    crashed: bool = False
+    """The extractor raised something other than a parse error."""
+    message: str = ""
+
+
+def read_and_extract(data_dir: str, page: PageRef) -> Extracted:
+    """Read one page's WARC record and extract it (a worker process' job)."""
+    from pathlib import Path
+
+    try:
+        record = read_record(
+            Path(data_dir),
+            WarcLocation(str(page.warc_file), int(page.warc_offset or 0), page.warc_length or 0),
+        )
+    except (ArchiveError, OSError, ValueError) as exc:
+        return Extracted(unreadable=str(exc))
+    try:
+        return Extracted(item=extract(record.body, page.url))
+    except (PageParseError, ValueError) as exc:
+        return Extracted(message=str(exc))
+    except Exception as exc:
+        return Extracted(crashed=True, message=f"{type(exc).__name__}: {exc}")
+
+
+def _apply(
     conn: Connection,
     repo: Repository,
-    data_dir: Path,
+    page: PageRef,
     cand: Candidate,
+    extracted: Extracted,
     summary: ReextractSummary,
 ) -> None:
     summary.examined += 1
-    page = conn.execute(select(PAGES).where(PAGES.c.id == cand.page_id)).one()
-    try:
-        record = read_record(
-            data_dir,
-            WarcLocation(page.warc_file, int(page.warc_offset), int(page.warc_length or 0)),
+    if extracted.unreadable is not None:
+        logger.warning(
+            "page %s (%s): WARC record unreadable: %s", page.id, page.url, extracted.unreadable
         )
-    except (ArchiveError, OSError, ValueError) as exc:
-        logger.warning("page %s (%s): WARC record unreadable: %s", page.id, page.url, exc)
         summary.missing_warc += 1
         return
-    try:
-        item = extract(record.body, page.url)
-    except (PageParseError, ValueError) as exc:
-        item = None
-        logger.info("page %s (%s): %s", page.id, page.url, exc)
-    except Exception:
-        logger.exception("page %s (%s): extraction crashed", page.id, page.url)
+    if extracted.crashed:
+        logger.error("page %s (%s): extraction crashed: %s", page.id, page.url, extracted.message)
         summary.errors += 1
         return
+    item = extracted.item
+    if item is None:
+        logger.info("page %s (%s): %s", page.id, page.url, extracted.message)
     ok = item is not None and bool(item.title) and bool(item.body)
     if cand.article_id is None:
         if not ok:

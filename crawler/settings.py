@@ -114,6 +114,10 @@ bucket in Redis; robots.txt Crawl-delay lowers it); 0: no rate limit."""
 ARCHIVE_OUTLET_BURST = int(_env("ARCHIVE_OUTLET_BURST", "1"))
 """Tokens the per-outlet bucket holds: requests allowed back to back after a pause."""
 
+ARCHIVE_EXTRACT_PROCESSES = _env("ARCHIVE_EXTRACT_PROCESSES", "0")
+"""Processes that extract the pages of a crawl (``auto``: one per core); 0 extracts on the
+crawl's reactor thread, which measured faster on 2 cores (README, crawler.parallel)."""
+
 # --- Politeness -----------------------------------------------------------------------------
 
 USER_AGENT = f"vn-news-archive/0.1 (+mailto:{ARCHIVE_CONTACT})"

@@ -45,9 +45,10 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day, parse_lastmod
-from crawler.extraction import PageParseError, extract
+from crawler.extraction import PageParseError
 from crawler.extraction.dates import parse_any, parse_visible
 from crawler.frontier import Frontier
+from crawler.parallel import EXTRACT, crawl_pool
 from crawler.storage.records import Discovered, ExtractionFailure
 from crawler.urls import canonicalize
 
@@ -503,11 +504,14 @@ class OutletSpider(Spider):
 
     # --- articles --------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Any]:
-        """Extract the article; a page that fails is yielded as a failure, never dropped."""
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        """Extract the article (off the reactor when ``ARCHIVE_EXTRACT_PROCESSES`` is set:
+        :mod:`crawler.parallel`); a page that fails is yielded as a failure, never dropped."""
         assert self.window is not None and self.frontier is not None
         try:
-            article = extract(response.body, response.url)
+            article = await crawl_pool(self.crawler.settings).run(
+                EXTRACT, response.body, response.url
+            )
         except (PageParseError, ValueError) as exc:
             yield ExtractionFailure(url=response.url, error=f"{type(exc).__name__}: {exc}")
             return
