@@ -51,6 +51,7 @@ from crawler.urls import fold_host
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from concurrent.futures import Future
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
@@ -241,17 +242,19 @@ def reextract(
     status = "finished"
     try:
         with FunctionPool(jobs if jobs > 1 else 0) as pool:
-            results = pool.imap(READ_AND_EXTRACT, _tasks(engine, data_dir, candidates))
-            for start in range(0, len(candidates), BATCH):
-                batch = candidates[start : start + BATCH]
+            # Double-buffered: the next batch is read and extracting while this one is stored
+            # (its page rows are read before the write transaction: SQLite locks on BEGIN).
+            batches = _batches(engine, data_dir, candidates, pool)
+            current = next(batches, None)
+            while current is not None:
+                upcoming = next(batches, None)
                 with engine.begin() as conn:
-                    for cand in batch:
-                        (_, page), outcome = next(results)
-                        assert page.id == cand.page_id
+                    for cand, page, outcome in current:
                         _apply(conn, repo, page, cand, outcome.result(), summary)
                 repo.commit_caches()
                 if progress is not None:
-                    progress(len(batch))
+                    progress(len(current))
+                current = upcoming
     except BaseException:
         repo.rollback_caches()
         status = "error"
@@ -279,20 +282,24 @@ def in_archive_order(conn: Connection, candidates: list[Candidate]) -> list[Cand
     return sorted(candidates, key=lambda c: (*where.get(c.page_id, ("", 0)), c.page_id))
 
 
-def _tasks(
-    engine: Engine, data_dir: Path, candidates: list[Candidate]
-) -> Iterator[tuple[str, PageRef]]:
-    """``(data_dir, page row)`` of each candidate, page rows read a batch at a time."""
+def _batches(
+    engine: Engine, data_dir: Path, candidates: list[Candidate], pool: FunctionPool
+) -> Iterator[list[tuple[Candidate, PageRef, Future[Extracted]]]]:
+    """The candidates a batch at a time, each page's reading and extraction started."""
     for start in range(0, len(candidates), BATCH):
-        ids = [c.page_id for c in candidates[start : start + BATCH]]
+        batch = candidates[start : start + BATCH]
+        ids = [c.page_id for c in batch]
         with engine.connect() as conn:
             rows = {row.id: row for row in conn.execute(select(PAGES).where(PAGES.c.id.in_(ids)))}
-        for page_id in ids:
-            row = rows[page_id]
-            yield str(data_dir), PageRef(
+        started = []
+        for cand in batch:
+            row = rows[cand.page_id]
+            page = PageRef(
                 row.id, row.url, row.status, row.fetched_at, row.warc_file, row.warc_offset,
                 row.warc_length, row.canonical_url,
             )  # fmt: skip
+            started.append((cand, page, pool.submit(READ_AND_EXTRACT, str(data_dir), page)))
+        yield started
 
 
 @dataclass(frozen=True)
