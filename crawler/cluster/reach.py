@@ -50,10 +50,15 @@ class Reach:
 
 
 def file_hosts(settings: Settings) -> dict[str, str | None]:
-    """The host whose crawl wrote each WARC file the pages name."""
-    from crawler.storage.db import engine_from_settings
+    """The host whose crawl wrote each WARC file the pages name (empty when the database
+    cannot say: every file then counts as this machine's)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
 
-    engine = engine_from_settings(settings)
+    from crawler.config import database_url
+
+    # A plain engine, as the verify command's own reads: verifying never migrates a schema.
+    engine = create_engine(database_url(settings))
     try:
         query = (
             select(PAGES.c.warc_file, RUNS.c.host)
@@ -63,6 +68,8 @@ def file_hosts(settings: Settings) -> dict[str, str | None]:
         )
         with engine.connect() as conn:
             return {str(file): host for file, host in conn.execute(query)}
+    except SQLAlchemyError:
+        return {}
     finally:
         engine.dispose()
 
