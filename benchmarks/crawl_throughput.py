@@ -2,6 +2,7 @@
 
     python -m benchmarks.crawl_throughput                 # 2,000 and 20,000 articles
     python -m benchmarks.crawl_throughput --sizes 400     # a quick run
+    python -m benchmarks.crawl_throughput --sizes 2000 --modes baseline full full-pool
 
 For each size the fake outlets (all eight papers, served by a separate process on loopback)
 are backfilled twice, politeness off:
@@ -9,7 +10,9 @@ are backfilled twice, politeness off:
 * **full**: the real crawl (extraction, normalisation, dedup, SQLite storage, WARC archive);
 * **baseline**: the same spiders following the same links (robots.txt, sitemaps, feeds,
   listings, article pages) but doing nothing with what they fetch: no extraction, no
-  pipelines, no WARC, no database look-ups.
+  pipelines, no WARC, no database look-ups;
+* **full-pool** (on request, ``--modes``): the full crawl with extraction in a pool of one
+  process per core (``ARCHIVE_EXTRACT_PROCESSES=auto``) instead of on the reactor thread.
 
 Each crawl runs in its own process; pages/s is responses received over the crawl's own
 elapsed time (Scrapy's stats). Peak RSS is the crawl process' maximum resident set size
@@ -86,6 +89,8 @@ def baseline(cls):
     return type(cls.__name__ + "Baseline", (cls,), {"parse_article": parse_article})
 
 
+if mode == "full-pool":
+    settings.set("ARCHIVE_EXTRACT_PROCESSES", "auto", priority="cmdline")
 if mode == "baseline":
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("EXTENSIONS", {}, priority="cmdline")
@@ -170,8 +175,10 @@ def run_child(mode: str, mirrors: str, data_dir: Path) -> dict[str, Any]:
     return result
 
 
-def measure(total_articles: int) -> dict[str, dict[str, Any]]:
-    """Full and baseline crawl of fake outlets holding ``total_articles`` synthetic articles."""
+def measure(
+    total_articles: int, modes: tuple[str, ...] = ("baseline", "full")
+) -> dict[str, dict[str, Any]]:
+    """The crawls of ``modes`` of fake outlets holding ``total_articles`` synthetic articles."""
     per_outlet = max(1, total_articles // OUTLETS)
     server, origin = start_server(per_outlet)
     try:
@@ -179,7 +186,7 @@ def measure(total_articles: int) -> dict[str, dict[str, Any]]:
 
         mirrors = json.dumps({p.domain: origin for p in all_profiles()})
         results: dict[str, dict[str, Any]] = {}
-        for mode in ("baseline", "full"):
+        for mode in modes:
             with tempfile.TemporaryDirectory(prefix=f"crawlbench-{mode}-") as tmp:
                 results[mode] = run_child(mode, mirrors, Path(tmp))
                 print(
@@ -194,7 +201,11 @@ def measure(total_articles: int) -> dict[str, dict[str, Any]]:
         server.wait(timeout=30)
 
 
-def table(sizes: list[int], results: dict[int, dict[str, dict[str, Any]]]) -> str:
+def table(
+    sizes: list[int],
+    results: dict[int, dict[str, dict[str, Any]]],
+    modes: tuple[str, ...] = ("baseline", "full"),
+) -> str:
     """The Markdown table of one run."""
     lines = [
         "| articles | crawl | pages | articles stored | seconds | pages/s | articles/s "
@@ -202,13 +213,13 @@ def table(sizes: list[int], results: dict[int, dict[str, dict[str, Any]]]) -> st
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
-        for mode in ("baseline", "full"):
+        for mode in modes:
             r = results[size][mode]
             pages_s = r["pages"] / r["seconds"]
-            articles_s = r["articles"] / r["seconds"] if mode == "full" else float("nan")
+            articles_s = r["articles"] / r["seconds"] if mode != "baseline" else float("nan")
             lines.append(
                 f"| {size:,} | {mode} | {r['pages']:,} | "
-                f"{r['articles'] if mode == 'full' else '-'} | {r['seconds']:.1f} | "
+                f"{r['articles'] if mode != 'baseline' else '-'} | {r['seconds']:.1f} | "
                 f"{pages_s:.1f} | {'-' if mode == 'baseline' else f'{articles_s:.1f}'} | "
                 f"{r['peak_rss'] / 2**20:.0f} ({r['peak_rss_crawl'] / 2**20:.0f} + "
                 f"{r['peak_rss_writer'] / 2**20:.0f}) |"
@@ -221,13 +232,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["baseline", "full"],
+        choices=["baseline", "full", "full-pool"],
+        help="crawls to run (baseline and full are needed for the targets)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
+    modes = tuple(args.modes)
     results: dict[int, dict[str, dict[str, Any]]] = {}
     started = time.perf_counter()
     for size in sizes:
-        results[size] = measure(size)
-    print(table(sizes, results))
+        results[size] = measure(size, modes)
+    print(table(sizes, results, modes))
+    if "full" not in modes or "baseline" not in modes:
+        return 0
     print()
     lines = []
     for size in sizes:

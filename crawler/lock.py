@@ -9,6 +9,11 @@
   pid and start time are published as the connection's ``application_name`` and read back
   through ``pg_locks`` / ``pg_stat_activity``.
 
+Workers of a shared crawl (``ARCHIVE_REDIS_URL``, :mod:`crawler.cluster`) take the same lock
+**shared** (``LOCK_SH``, ``pg_try_advisory_lock_shared``): any number of workers, on any
+number of machines, crawl together, while a crawl on its own (which takes it exclusive) is
+refused as long as one of them runs — and keeps them out while it runs.
+
 Both locks belong to the process: they are released when it exits, however it dies (SIGKILL
 included — the kernel drops the flock, PostgreSQL ends the session). A PostgreSQL session
 whose client vanished without closing its socket (the machine lost power, the network was
@@ -85,6 +90,8 @@ class DatabaseLock:
     """The crawl lock of one database URL; use as a context manager or acquire/release."""
 
     url: str
+    shared: bool = False
+    """Taken by a worker of a shared crawl: compatible with other shared holders only."""
     _file: IO[str] | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _conn: Connection | None = field(default=None, repr=False)
@@ -122,6 +129,10 @@ class DatabaseLock:
         """Release the lock (idempotent)."""
         if self._file is not None:
             with contextlib.suppress(OSError):
+                if not self.shared:  # no note of a holder that is gone
+                    self._file.seek(0)
+                    self._file.truncate()
+                    self._file.flush()
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
@@ -138,8 +149,9 @@ class DatabaseLock:
     def _end_session(self) -> None:
         conn, engine = self._conn, self._engine
         if conn is not None:
+            unlock = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
             with contextlib.suppress(Exception):
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                conn.execute(text(f"SELECT {unlock}(:k)"), {"k": self._key})
             with contextlib.suppress(Exception):
                 conn.close()
         if engine is not None:
@@ -167,7 +179,8 @@ class DatabaseLock:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+", encoding="utf-8")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
+            fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             content = handle.read()
@@ -176,8 +189,13 @@ class DatabaseLock:
             with contextlib.suppress(ValueError):
                 loaded = json.loads(content) if content.strip() else None
                 holder = loaded if isinstance(loaded, dict) else None
-            raise LockHeldError(self.target, holder) from None
+            raise LockHeldError(self.target, holder or _shared_holders(self.shared)) from None
         handle.seek(0)
+        handle.truncate()  # a note left by a holder that was killed is stale now
+        if self.shared:  # workers of a shared crawl leave no note: there are many
+            handle.flush()
+            self._file = handle
+            return
         handle.truncate()
         handle.write(json.dumps(_me()) + "\n")
         handle.flush()
@@ -197,7 +215,7 @@ class DatabaseLock:
                 conn.execute(text(f"SET {setting} = {value}"))
             name, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
             key = advisory_key(str(name), str(schema or ""))
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            got = _try_lock(conn, key, self.shared)
             if not got:
                 holder = _pg_holder(conn, key)
                 if holder is not None and _dead_here(holder):
@@ -209,7 +227,7 @@ class DatabaseLock:
                     conn.execute(
                         text("SELECT pg_terminate_backend(:p)"), {"p": holder["backend_pid"]}
                     )
-                    got = _retry_lock(conn, key)
+                    got = _retry_lock(conn, key, self.shared)
                 if not got:
                     raise LockHeldError(self.target, holder)
         except BaseException:
@@ -234,13 +252,25 @@ def _dead_here(holder: dict[str, Any]) -> bool:
     return here and pid.isdigit() and not is_running(int(pid))
 
 
-def _retry_lock(conn: Connection, key: int, attempts: int = 50) -> bool:
+def _try_lock(conn: Connection, key: int, shared: bool) -> bool:
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    return bool(conn.execute(text(f"SELECT {function}(:k)"), {"k": key}).scalar())
+
+
+def _retry_lock(conn: Connection, key: int, shared: bool = False, attempts: int = 50) -> bool:
     """Try the lock again while the terminated session goes away."""
     for _ in range(attempts):
-        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+        if _try_lock(conn, key, shared):
             return True
         time.sleep(0.1)
     return False
+
+
+def _shared_holders(shared: bool) -> dict[str, Any] | None:
+    """What a refused crawl is told when workers of a shared crawl hold the lock."""
+    if shared:
+        return None
+    return {"pid": "workers of a shared crawl", "since": "?"}
 
 
 def advisory_key(database: str, schema: str) -> int:
@@ -283,14 +313,18 @@ def _me() -> dict[str, Any]:
     }
 
 
-def crawl_lock(settings: Settings) -> DatabaseLock:
-    """The (not yet acquired) crawl lock of the database the settings name."""
-    return DatabaseLock(database_url(settings))
+def crawl_lock(settings: Settings, shared: bool = False) -> DatabaseLock:
+    """The (not yet acquired) crawl lock of the database the settings name; ``shared`` for a
+    worker of a shared crawl."""
+    return DatabaseLock(database_url(settings), shared=shared)
 
 
-def run_locked(settings: Settings, prog: str, work: Callable[[], int]) -> int:
-    """Run ``work`` holding the crawl lock; :data:`EX_TEMPFAIL` with a message if it is held."""
-    lock = crawl_lock(settings)
+def run_locked(
+    settings: Settings, prog: str, work: Callable[[], int], *, shared: bool = False
+) -> int:
+    """Run ``work`` holding the crawl lock (shared: see the module docstring);
+    :data:`EX_TEMPFAIL` with a message if it is held."""
+    lock = crawl_lock(settings, shared)
     try:
         lock.acquire()
     except LockHeldError as exc:

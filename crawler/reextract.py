@@ -27,6 +27,11 @@ and resolved by the repository. The repository's ``now`` is the page's fetch tim
 ``last_seen`` and the version's ``created_at`` say when the text was fetched, not when it was
 re-extracted. Metadata-only differences (authors, tags, dates…, same text) are counted but not
 written: the repository versions text changes only.
+
+Records are read in the order of their WARC file and offset (the archive is streamed, not
+sought at random). With ``jobs`` > 1, reading and extracting run in that many worker
+processes (:class:`crawler.parallel.FunctionPool`, calling :func:`read_and_extract` by name)
+while this process compares and stores the results, in the same order.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from crawler.archive.reader import ArchiveError, read_record
 from crawler.archive.writer import WarcLocation
 from crawler.extraction import extract_page, extractor_version, outlet_key
 from crawler.outlets import profile_for_url
+from crawler.parallel import FunctionPool
 from crawler.storage.boilerplate import load_learned
 from crawler.storage.records import PageRecord
 from crawler.storage.repository import Repository
@@ -51,7 +57,8 @@ from crawler.storage.versions import content_hash_of
 from crawler.urls import fold_host
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from concurrent.futures import Future
     from pathlib import Path
 
     from sqlalchemy import Connection, Engine
@@ -204,19 +211,18 @@ def _domain(url: str) -> str | None:
 
 
 class LearnedCache:
-    """Each outlet's learned boilerplate, loaded once per re-extraction."""
+    """Each outlet's learned boilerplate, loaded once per re-extraction (or per worker)."""
 
-    def __init__(self) -> None:
-        self.conn: Connection | None = None
-        """The connection to read through (set by the caller; one transaction at a time)."""
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.by_outlet: dict[str, LearnedBoilerplate] = {}
 
     def __call__(self, url: str) -> LearnedBoilerplate:
         """The learned boilerplate of the outlet serving ``url``."""
         key = outlet_key(url)
         if key not in self.by_outlet:
-            assert self.conn is not None
-            self.by_outlet[key] = load_learned(self.conn, key)
+            with self.engine.connect() as conn:
+                self.by_outlet[key] = load_learned(conn, key)
         return self.by_outlet[key]
 
     def version(self, url: str) -> str:
@@ -235,13 +241,14 @@ def reextract(
     threshold: float | None = None,
     progress: Callable[[int], object] | None = None,
     on_total: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> ReextractSummary:
-    """Re-extract the archive (see the module docstring); the summary."""
+    """Re-extract the archive (see the module docstring) with ``jobs`` processes reading
+    and extracting; the summary."""
     summary = ReextractSummary()
     repo = Repository() if threshold is None else Repository(threshold=threshold)
-    learned = LearnedCache()
+    learned = LearnedCache(engine)
     with engine.connect() as conn:
-        learned.conn = conn
         candidates = find_candidates(
             conn,
             outlets or [],
@@ -253,19 +260,29 @@ def reextract(
         )
     if on_total is not None:
         on_total(len(candidates))
+    with engine.connect() as conn:
+        candidates = in_archive_order(conn, candidates)
     with engine.begin() as conn:
         summary.run_id = repo.open_run(conn, ["reextract"], "reextract", datetime.now(UTC))
     status = "finished"
     try:
-        for start in range(0, len(candidates), BATCH):
-            batch = candidates[start : start + BATCH]
-            with engine.begin() as conn:
-                learned.conn = conn
-                for cand in batch:
-                    _one(conn, repo, data_dir, cand, summary, learned)
-            repo.commit_caches()
-            if progress is not None:
-                progress(len(batch))
+        with FunctionPool(jobs if jobs > 1 else 0) as pool:
+            # Double-buffered: the next batch is read and extracting while this one is stored
+            # (its page rows are read before the write transaction: SQLite locks on BEGIN).
+            # Worker processes load the learned boilerplate themselves (once per outlet), from
+            # the database; in this process the cache above is used.
+            source = learned if jobs <= 1 else engine.url.render_as_string(hide_password=False)
+            batches = _batches(engine, data_dir, candidates, pool, source)
+            current = next(batches, None)
+            while current is not None:
+                upcoming = next(batches, None)
+                with engine.begin() as conn:
+                    for cand, page, outcome in current:
+                        _apply(conn, repo, page, cand, outcome.result(), summary)
+                repo.commit_caches()
+                if progress is not None:
+                    progress(len(current))
+                current = upcoming
     except BaseException:
         repo.rollback_caches()
         status = "error"
@@ -276,39 +293,142 @@ def reextract(
     return summary
 
 
-def _one(
-    conn: Connection,
-    repo: Repository,
+READ_AND_EXTRACT = "crawler.reextract:read_and_extract"
+""":func:`read_and_extract` by name, for the worker processes."""
+
+
+def in_archive_order(conn: Connection, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates sorted by their page's WARC file and offset."""
+    where: dict[int, tuple[str, int]] = {}
+    ids = [c.page_id for c in candidates]
+    for start in range(0, len(ids), 500):
+        query = select(PAGES.c.id, PAGES.c.warc_file, PAGES.c.warc_offset).where(
+            PAGES.c.id.in_(ids[start : start + 500])
+        )
+        for page_id, file, offset in conn.execute(query):
+            where[int(page_id)] = (str(file or ""), int(offset or 0))
+    return sorted(candidates, key=lambda c: (*where.get(c.page_id, ("", 0)), c.page_id))
+
+
+def _batches(
+    engine: Engine,
     data_dir: Path,
-    cand: Candidate,
-    summary: ReextractSummary,
-    learned: LearnedCache,
-) -> None:
-    summary.examined += 1
-    page = conn.execute(select(PAGES).where(PAGES.c.id == cand.page_id)).one()
+    candidates: list[Candidate],
+    pool: FunctionPool,
+    learned: LearnedCache | str,
+) -> Iterator[list[tuple[Candidate, PageRef, Future[Extracted]]]]:
+    """The candidates a batch at a time, each page's reading and extraction started."""
+    for start in range(0, len(candidates), BATCH):
+        batch = candidates[start : start + BATCH]
+        ids = [c.page_id for c in batch]
+        with engine.connect() as conn:
+            rows = {row.id: row for row in conn.execute(select(PAGES).where(PAGES.c.id.in_(ids)))}
+        started = []
+        for cand in batch:
+            row = rows[cand.page_id]
+            page = PageRef(
+                row.id, row.url, row.status, row.fetched_at, row.warc_file, row.warc_offset,
+                row.warc_length, row.canonical_url,
+            )  # fmt: skip
+            if isinstance(learned, str):  # a database URL: the worker loads it
+                job = pool.submit(READ_AND_EXTRACT, str(data_dir), page, None, learned)
+            else:
+                job = pool.submit(READ_AND_EXTRACT, str(data_dir), page, learned(page.url))
+            started.append((cand, page, job))
+        yield started
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """The page columns re-extraction uses (plain data, for the worker processes)."""
+
+    id: int
+    url: str
+    status: int | None
+    fetched_at: datetime
+    warc_file: str | None
+    warc_offset: int | None
+    warc_length: int | None
+    canonical_url: str | None
+
+
+@dataclass
+class Extracted:
+    """What reading and extracting one page gave (made in a worker process)."""
+
+    item: ArticleItem | None = None
+    unreadable: str | None = None
+    """Why the WARC record could not be read (None: it was)."""
+    crashed: bool = False
+    """The extractor raised something other than a parse error."""
+    message: str = ""
+
+
+_worker_learned: dict[str, LearnedCache] = {}
+"""A worker process' learned boilerplate, by database URL (one cache per re-extraction, as
+worker processes live for one)."""
+
+
+def read_and_extract(
+    data_dir: str,
+    page: PageRef,
+    learned: LearnedBoilerplate | None = None,
+    database_url: str | None = None,
+) -> Extracted:
+    """Read one page's WARC record and extract it, decoded with its archived headers and
+    with its outlet's learned boilerplate (given, or loaded from ``database_url``): a worker
+    process' job."""
+    from pathlib import Path
+
     try:
         record = read_record(
-            data_dir,
-            WarcLocation(page.warc_file, int(page.warc_offset), int(page.warc_length or 0)),
+            Path(data_dir),
+            WarcLocation(str(page.warc_file), int(page.warc_offset or 0), page.warc_length or 0),
         )
     except (ArchiveError, OSError, ValueError) as exc:
-        logger.warning("page %s (%s): WARC record unreadable: %s", page.id, page.url, exc)
-        summary.missing_warc += 1
-        return
+        return Extracted(unreadable=str(exc))
     try:
+        if learned is None and database_url is not None:
+            cache = _worker_learned.get(database_url)
+            if cache is None:
+                from crawler.storage.db import make_engine
+
+                engine = make_engine(database_url, migrate=False)
+                cache = _worker_learned[database_url] = LearnedCache(engine)
+            learned = cache(page.url)
         outcome = extract_page(
             record.body,
             page.url,
             content_type=record.header("Content-Type"),
-            learned=learned(page.url),
+            learned=learned,
         )
-        item = outcome.article
-        if item is None:
-            logger.info("page %s (%s): %s", page.id, page.url, outcome.failure)
-    except Exception:
-        logger.exception("page %s (%s): extraction crashed", page.id, page.url)
+    except Exception as exc:
+        return Extracted(crashed=True, message=f"{type(exc).__name__}: {exc}")
+    return Extracted(item=outcome.article, message=outcome.failure or "")
+
+
+def _apply(
+    conn: Connection,
+    repo: Repository,
+    page: PageRef,
+    cand: Candidate,
+    extracted: Extracted,
+    summary: ReextractSummary,
+) -> None:
+    summary.examined += 1
+    if extracted.unreadable is not None:
+        logger.warning(
+            "page %s (%s): WARC record unreadable: %s", page.id, page.url, extracted.unreadable
+        )
+        summary.missing_warc += 1
+        return
+    if extracted.crashed:
+        logger.error("page %s (%s): extraction crashed: %s", page.id, page.url, extracted.message)
         summary.errors += 1
         return
+    item = extracted.item
+    if item is None:
+        logger.info("page %s (%s): %s", page.id, page.url, extracted.message)
     ok = item is not None and bool(item.title) and bool(item.body)
     if cand.article_id is None:
         if not ok:

@@ -100,6 +100,50 @@ ARCHIVE_OUTLET_MODULES = ""
 """Comma-separated Python modules outside the package that each define an outlet
 ``PROFILE`` (``mypapers.baoxyz,mypapers.baoabc``): outlets added without forking."""
 
+ARCHIVE_REDIS_URL = ""
+"""Redis of a shared crawl (``redis://10.0.0.5:6379/0``). Set, every ``crawler crawl`` or
+``scrapy crawl`` is a worker of one crawl: the first seeds the shared queue (scrapy-redis),
+the others join, and each leaves once the frontier has been drained for
+``ARCHIVE_CLUSTER_IDLE`` seconds (:mod:`crawler.cluster`). Empty: a crawl on its own."""
+
+ARCHIVE_REDIS_PREFIX = "vnarchive"
+"""Namespace of this archive's keys in Redis (two archives on one Redis need two)."""
+
+ARCHIVE_WORKER_ID = ""
+"""Name of this worker in a shared crawl (its leases, its WARC file names); empty:
+``<host>-<pid>``."""
+
+ARCHIVE_CLUSTER_IDLE = 30.0
+"""Seconds a shared crawl's frontier must stay drained (queue empty, nothing leased) before
+its workers leave."""
+
+ARCHIVE_CLUSTER_LEASE_TTL = 20.0
+"""Seconds after its last heartbeat that a worker counts as dead: the requests it held go
+back to the queue and its politeness slots lapse."""
+
+ARCHIVE_CLUSTER_RELEASE_EVERY = 1.0
+"""Seconds between two releases of finished leases (each waits for the writer's commit)."""
+
+ARCHIVE_CLUSTER_PREFETCH = 2
+"""Requests of the shared queue one crawler (one outlet) of a worker holds at most."""
+
+ARCHIVE_WORKER_CONCURRENCY = 16
+"""Downloads in flight of one worker process, all outlets together (shared crawls)."""
+
+ARCHIVE_OUTLET_CONCURRENCY = 4
+"""Requests in flight to one outlet, all workers of a shared crawl together."""
+
+ARCHIVE_OUTLET_RATE = 2.0
+"""Requests per second to one outlet, all workers of a shared crawl together (a token
+bucket in Redis; robots.txt Crawl-delay lowers it); 0: no rate limit."""
+
+ARCHIVE_OUTLET_BURST = 1
+"""Tokens the per-outlet bucket holds: requests allowed back to back after a pause."""
+
+ARCHIVE_EXTRACT_PROCESSES = "0"
+"""Processes that extract the pages of a crawl (``auto``: one per core); 0 extracts on the
+crawl's reactor thread, which measured faster on 2 cores (README, crawler.parallel)."""
+
 # --- Politeness -----------------------------------------------------------------------------
 
 # USER_AGENT: built from ARCHIVE_CONTACT by crawler.addon unless set itself (-s USER_AGENT=...).
@@ -140,6 +184,9 @@ REMOTE_CONTROL_ENABLED = False
 ADDONS = {
     # Checks the ARCHIVE_* values; USER_AGENT from ARCHIVE_CONTACT (here, environment or -s).
     "crawler.addon.ArchiveSettings": 0,
+    # ARCHIVE_REDIS_URL makes the crawl a worker of a shared crawl (scrapy-redis,
+    # crawler.cluster); after the checks above.
+    "crawler.cluster.addon.ClusterAddon": 10,
 }
 DOWNLOAD_HANDLERS = {
     # Mirrored hosts (ARCHIVE_MIRRORS) are fetched from their local origin; URLs stay real.

@@ -44,9 +44,9 @@ from crawler.discovery.listings import read_listing
 from crawler.discovery.sitemaps import SitemapEntry, iter_sitemap, robots_sitemaps, sitemap_body
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day
-from crawler.extraction import extract_page
 from crawler.extraction.dates import parse_any
 from crawler.frontier import Frontier
+from crawler.parallel import EXTRACT, crawl_pool
 from crawler.storage.records import Discovered, ExtractionFailure
 from crawler.urls import canonicalize
 
@@ -454,11 +454,13 @@ class OutletSpider(Spider):
 
     # --- articles --------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Any]:
-        """Extract the article; a page that fails or is not an article (soft 404, video,
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        """Extract the article (off the reactor when ``ARCHIVE_EXTRACT_PROCESSES`` is set:
+        :mod:`crawler.parallel`); a page that fails or is not an article (soft 404, video,
         listing...) is yielded as a failure with the reason, never dropped."""
         assert self.window is not None
-        outcome = extract_page(
+        outcome = await crawl_pool(self.crawler.settings).run(
+            EXTRACT,
             response.body,
             response.url,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,

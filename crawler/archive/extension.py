@@ -116,7 +116,8 @@ class WarcArchive:
     ``ARCHIVE_WARC_REVISITS``
         Write unchanged re-fetches as ``revisit`` records (default true).
     ``ARCHIVE_RUN_ID``
-        The ``<run>`` part of the names; empty means ``<UTC start time>-<spider name>``.
+        The ``<run>`` part of the names; empty means ``<UTC start time>-<spider name>``,
+        followed by ``-<ARCHIVE_WORKER_ID>`` for a worker of a shared crawl.
     ``ARCHIVE_CONTACT``, ``USER_AGENT``, ``ROBOTSTXT_OBEY``, ``ARCHIVE_RESPECT_CRAWL_DELAY``
         Recorded in each file's ``warcinfo`` record (operator, user agent, robots policy).
 
@@ -155,7 +156,9 @@ class WarcArchive:
     async def spider_opened(self, spider: Spider) -> None:
         """Open the WARC writer, then load the earlier captures revisits may refer to."""
         started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        prefix = self.run_id or f"{started}-{spider.name}"
+        # A worker of a shared crawl writes its own files, named with its id (ARCHIVE_WORKER_ID).
+        worker = str(self.crawler.settings.get("ARCHIVE_WORKER_ID") or "")
+        prefix = self.run_id or "-".join(filter(None, (started, spider.name, worker)))
         settings = self.crawler.settings
         info = {
             "operator": self.contact,

@@ -10,9 +10,11 @@ Re-reads every record of every file under ``ARCHIVE_DATA_DIR/warc`` (gzip integr
 headers, lengths, block and payload digests). When the database can be read (the ``pages``
 table of :mod:`crawler.storage.models`), also checks that every page's ``warc_file`` /
 ``warc_offset`` / ``warc_length`` leads to the response record of its URL; otherwise it says
-so and verifies the files alone. Prints a summary and every problem; the exit status is 1 when
-a record is missing or corrupt (with ``--strict``, also when a file ends in a truncated
-record, as a killed crawl leaves it), else 0.
+so and verifies the files alone. Files that are not here because another host wrote them (the
+workers of a shared crawl may keep their WARC files on their own disks) are reported as not
+reachable from this machine, not as missing. Prints a summary and every problem; the exit
+status is 1 when a record is missing or corrupt (with ``--strict``, also when a file ends in a
+truncated record, as a killed crawl leaves it), else 0.
 """
 
 from __future__ import annotations
@@ -192,6 +194,14 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
             source = f"database: not checked, {exc}; verified the WARC files alone"
         else:
             source = f"database: {described} ({len(expected)} pages with a WARC location)"
+            # A shared crawl's workers may keep their WARC files on their own machines.
+            from crawler.cluster.reach import file_hosts, split
+
+            reach = split(root, expected, file_hosts(settings))
+            expected = reach.here
+            unreachable = reach.summary()
+            if unreachable:
+                source += "\n" + unreachable
 
     def progress(name: str) -> None:
         print(f"reading {name}", file=sys.stderr, flush=True)

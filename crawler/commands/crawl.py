@@ -77,13 +77,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         spider_args["since"] = args.since
     if args.until:
         spider_args["until"] = args.until
-    # --- one crawl at a time per database (crawler.lock) ---------------------------------
+    # --- one crawl at a time per database (crawler.lock); workers of a shared crawl
+    # (ARCHIVE_REDIS_URL) hold it together ---------------------------------------------------
+    from crawler.cluster.connection import cluster_enabled
     from crawler.lock import run_locked
 
+    shared = cluster_enabled(settings)
+    if shared and args.resume:
+        print("crawler crawl: --resume is ignored by a shared crawl (Redis keeps its state)",
+              file=sys.stderr)  # fmt: skip
     return run_locked(
         settings,
         "crawler crawl",
-        lambda: run_crawl(settings, classes, spider_args, resume=args.resume, generic_url=args.url),
+        lambda: run_crawl(
+            settings, classes, spider_args, resume=args.resume and not shared, generic_url=args.url
+        ),
+        shared=shared,
     )
 
 

@@ -3,6 +3,7 @@
 crawler reextract                          # every article not extracted by the current version
 crawler reextract --outlet baonghean       # after fixing that outlet's profile
 crawler reextract --since 2025-01-01 --force --json
+crawler reextract --force --jobs 2          # read and extract in 2 processes (auto: all cores)
 
 No network. Changed articles get a new version (the old text is kept); failed pages that
 now extract become articles. Exit status: 0 done, 1 when some WARC records were missing or
@@ -37,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also articles already extracted by the current extractor version",
     )
+    parser.add_argument(
+        "--jobs",
+        default="1",
+        metavar="N",
+        help="processes reading and extracting the archived pages (auto: one per core)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -48,10 +55,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.commands.export import outlet_domains
     from crawler.config import data_dir
     from crawler.discovery.window import parse_day
+    from crawler.parallel import processes_setting
     from crawler.reextract import reextract
     from crawler.storage.db import engine_from_settings
 
     try:
+        jobs = max(1, processes_setting(args.jobs))
         outlets = outlet_domains(args.outlet)
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
@@ -77,6 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             threshold=settings.getfloat("ARCHIVE_NEAR_DUP_THRESHOLD", 0.7),
             progress=bar.update,
             on_total=on_total,
+            jobs=jobs,
         )
     finally:
         bar.close()

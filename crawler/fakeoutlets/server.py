@@ -7,6 +7,13 @@
 ``ARCHIVE_MIRRORS`` setting. HTTP/1.1 keep-alive with Content-Length; gzip when the client
 accepts it; counters :attr:`hits` and :attr:`requests_total`.
 
+Like a real outlet seen from far away, it can answer after a ``latency`` (seconds per
+request). It also watches how hard it is hit, per outlet: the most requests it was working on
+at once (:attr:`peak_in_flight`, from a request's arrival until its answer is handed to the
+socket) and the most requests that arrived within any one second (:meth:`peak_rate`).
+``GET /_fakeoutlets/stats`` (with no outlet ``Host``) returns these counters as JSON, for a
+server running in another process.
+
 ``python -m crawler.fakeoutlets.server --port 0 --articles N`` serves in its own process and
 prints the origin on its first stdout line once listening; :func:`start_in_subprocess` wraps
 that.
@@ -20,7 +27,8 @@ import json
 import subprocess
 import sys
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -36,6 +44,9 @@ if TYPE_CHECKING:
 GZIP_MIN_BYTES = 1024
 """Smaller bodies are sent uncompressed."""
 
+STATS_PATH = "/_fakeoutlets/stats"
+"""Where the server's counters are served as JSON (requested without an outlet's Host)."""
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -50,16 +61,26 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path or "/"
         host = self.headers.get("X-Archive-Host") or self.headers.get("Host") or ""
         outlet = owner.plan.outlet_for_host(host)
-        if outlet is None:
+        if outlet is None and path == STATS_PATH:
+            reply = Reply(200, "application/json", json.dumps(owner.stats()).encode())
+        elif outlet is None:
             reply = Reply(404, "text/plain; charset=utf-8", f"unknown site {host!r}\n".encode())
         else:
             domain = owner.plan.corpus.site(outlet).domain
-            owner._count(f"https://{domain}{path}" + (f"?{parts.query}" if parts.query else ""))
+            owner._arrived(outlet)
             try:
-                reply = owner.plan.respond(outlet, path, parts.query)
-            except Exception as exc:  # a bug in a page must not kill the connection
-                message = f"<html><body><h1>500</h1><pre>{type(exc).__name__}</pre></body></html>"
-                reply = Reply(500, HTML, message.encode("utf-8"))
+                owner._count(f"https://{domain}{path}" + (f"?{parts.query}" if parts.query else ""))
+                if owner.latency:
+                    time.sleep(owner.latency)
+                try:
+                    reply = owner.plan.respond(outlet, path, parts.query)
+                except Exception as exc:  # a bug in a page must not kill the connection
+                    message = (
+                        f"<html><body><h1>500</h1><pre>{type(exc).__name__}</pre></body></html>"
+                    )
+                    reply = Reply(500, HTML, message.encode("utf-8"))
+            finally:
+                owner._answered(outlet)
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
@@ -86,12 +107,30 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     owner: FakeOutletServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a crawler killed mid-request resets its connections."""
+
 
 class FakeOutletServer:
     """Serves every outlet of ``corpus`` on ``host:port`` (port 0: any free port)."""
 
-    def __init__(self, corpus: Corpus | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        corpus: Corpus | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+    ):
         self.corpus = corpus if corpus is not None else Corpus()
+        self.latency = latency
+        """Seconds every outlet request waits before it is answered."""
+        self.in_flight: Counter[str] = Counter()
+        """Requests being answered right now, per outlet."""
+        self.peak_in_flight: Counter[str] = Counter()
+        """The most requests answered at once, per outlet."""
+        self._arrivals: dict[str, deque[float]] = {}
+        self._log: dict[str, list[float]] = {}
+        self._peak_rate: Counter[str] = Counter()
         self.plan = SitePlan(self.corpus)
         self.host = host
         self.port = port
@@ -180,6 +219,44 @@ class FakeOutletServer:
             self.hits[url] += 1
             self.requests_total += 1
 
+    def _arrived(self, outlet: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.in_flight[outlet] += 1
+            if self.in_flight[outlet] > self.peak_in_flight[outlet]:
+                self.peak_in_flight[outlet] = self.in_flight[outlet]
+            self._log.setdefault(outlet, []).append(now)
+            recent = self._arrivals.setdefault(outlet, deque())
+            recent.append(now)
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) > self._peak_rate[outlet]:
+                self._peak_rate[outlet] = len(recent)
+
+    def _answered(self, outlet: str) -> None:
+        with self._lock:
+            self.in_flight[outlet] -= 1
+
+    def peak_rate(self) -> dict[str, int]:
+        """The most requests that arrived within one second, per outlet."""
+        with self._lock:
+            return dict(self._peak_rate)
+
+    def arrivals(self, outlet: str) -> list[float]:
+        """When each request to ``outlet`` arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return list(self._log.get(outlet, []))
+
+    def stats(self) -> dict[str, Any]:
+        """The counters as JSON-ready data (what :data:`STATS_PATH` serves)."""
+        with self._lock:
+            return {
+                "requests_total": self.requests_total,
+                "hits": dict(self.hits),
+                "peak_in_flight": dict(self.peak_in_flight),
+                "peak_rate": dict(self._peak_rate),
+            }
+
     def hits_for(self, outlet: str) -> Counter[str]:
         """Requests per path (with query) of one outlet."""
         prefix = f"https://{self.corpus.site(outlet).domain}"
@@ -193,6 +270,10 @@ class FakeOutletServer:
         with self._lock:
             self.hits.clear()
             self.requests_total = 0
+            self.peak_in_flight.clear()
+            self._peak_rate.clear()
+            self._arrivals.clear()
+            self._log.clear()
 
     def reset_faults(self) -> None:
         """Make every flaky URL fail (500) once more."""
@@ -205,6 +286,7 @@ def start_in_subprocess(
     port: int = 0,
     now: datetime | None = None,
     timeout: float = 60.0,
+    latency: float = 0.0,
 ) -> tuple[subprocess.Popen[str], str]:
     """Run a server in a child process; returns the process and its origin.
 
@@ -220,6 +302,8 @@ def start_in_subprocess(
     ]
     if now is not None:
         command += ["--now", now.isoformat()]
+    if latency:
+        command += ["--latency", str(latency)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     ready = threading.Event()
@@ -246,10 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=DEFAULT_ARTICLES, help="per outlet")
     parser.add_argument("--seed", type=int, default=20260210)
     parser.add_argument("--now", help="ISO time of the newest synthetic article")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before each answer (a far server)"
+    )
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else None
     corpus = Corpus(args.articles, seed=args.seed, now=now)
-    server = FakeOutletServer(corpus, args.host, args.port).start()
+    server = FakeOutletServer(corpus, args.host, args.port, latency=args.latency).start()
     print(server.origin, flush=True)
     print(f"ARCHIVE_MIRRORS={server.mirrors_json}", file=sys.stderr, flush=True)
     try:
