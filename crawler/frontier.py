@@ -24,7 +24,7 @@ from crawler.config import database_url
 from crawler.storage import ledger
 from crawler.storage import writer as storage_writer
 from crawler.storage.batches import is_outage
-from crawler.storage.db import engine_from_settings
+from crawler.storage.db import engine_from_settings, read_connection
 from crawler.storage.records import Deferred, Discovered, FetchFailure, Visited
 from crawler.storage.tables import OUTLETS, RUNS, utcnow
 
@@ -101,7 +101,7 @@ class Frontier:
 
     def lookup_now(self, urls: Iterable[str]) -> dict[str, LedgerEntry]:
         """What the ledger knows of ``urls`` (blocking)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return ledger.lookup(conn, urls)
 
     async def lookup(self, urls: Iterable[str]) -> dict[str, LedgerEntry]:
@@ -113,7 +113,7 @@ class Frontier:
         self, since: datetime | None, until: datetime | None, backfill: bool
     ) -> list[LedgerEntry]:
         """The outlet's URLs to fetch before any discovery (blocking)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return ledger.due(
                 conn, self.outlet, utcnow(), since=since, until=until, backfill=backfill
             )
@@ -128,7 +128,7 @@ class Frontier:
     def horizon_now(self, first_days: int) -> datetime:
         """The outlet's crawl horizon; on its first incremental crawl ``first_days`` back
         from now, recorded (blocking)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             found = conn.execute(
                 select(OUTLETS.c.crawl_horizon).where(OUTLETS.c.domain == self.outlet)
             ).scalar()
@@ -153,7 +153,7 @@ class Frontier:
             .order_by(RUNS.c.started_at.desc())
             .limit(RECENT_RUNS)
         )
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             for started_at, spiders in conn.execute(query):
                 if spider_name in (spiders or []):
                     found: datetime = started_at
@@ -169,7 +169,7 @@ class Frontier:
     ) -> dict[str, int]:
         """The outlet's article URLs per state, plus ``due``: what a crawl of this scope
         would still have to fetch, and what run ``run_id`` left pending (blocking)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             counts = ledger.state_counts(conn, self.outlet)
             due = ledger.due(
                 conn,

@@ -50,6 +50,7 @@ from crawler.extraction import extract_page, extractor_version, outlet_key
 from crawler.outlets import profile_for_url
 from crawler.parallel import FunctionPool
 from crawler.storage.boilerplate import load_learned
+from crawler.storage.db import read_connection
 from crawler.storage.records import PageRecord
 from crawler.storage.repository import Repository
 from crawler.storage.tables import ARTICLES, OUTLETS, PAGES
@@ -215,14 +216,20 @@ class LearnedCache:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.conn: Connection | None = None
+        """A connection to read through while one is open (SQLite: a second connection
+        would wait on the first one's lock)."""
         self.by_outlet: dict[str, LearnedBoilerplate] = {}
 
     def __call__(self, url: str) -> LearnedBoilerplate:
         """The learned boilerplate of the outlet serving ``url``."""
         key = outlet_key(url)
         if key not in self.by_outlet:
-            with self.engine.connect() as conn:
-                self.by_outlet[key] = load_learned(conn, key)
+            if self.conn is not None:
+                self.by_outlet[key] = load_learned(self.conn, key)
+            else:
+                with read_connection(self.engine) as conn:
+                    self.by_outlet[key] = load_learned(conn, key)
         return self.by_outlet[key]
 
     def version(self, url: str) -> str:
@@ -249,6 +256,7 @@ def reextract(
     repo = Repository() if threshold is None else Repository(threshold=threshold)
     learned = LearnedCache(engine)
     with engine.connect() as conn:
+        learned.conn = conn
         candidates = find_candidates(
             conn,
             outlets or [],
@@ -258,6 +266,7 @@ def reextract(
             current=learned.version,
             summary=summary,
         )
+        learned.conn = None
     if on_total is not None:
         on_total(len(candidates))
     with engine.connect() as conn:
@@ -321,7 +330,7 @@ def _batches(
     for start in range(0, len(candidates), BATCH):
         batch = candidates[start : start + BATCH]
         ids = [c.page_id for c in batch]
-        with engine.connect() as conn:
+        with read_connection(engine) as conn:
             rows = {row.id: row for row in conn.execute(select(PAGES).where(PAGES.c.id.in_(ids)))}
         started = []
         for cand in batch:

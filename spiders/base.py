@@ -44,6 +44,7 @@ from crawler.discovery.listings import read_listing
 from crawler.discovery.sitemaps import SitemapEntry, iter_sitemap, robots_sitemaps, sitemap_body
 from crawler.discovery.urldates import url_day, url_month
 from crawler.discovery.window import CrawlWindow, parse_day
+from crawler.extraction import extract_page
 from crawler.extraction.dates import parse_any
 from crawler.frontier import Frontier
 from crawler.parallel import EXTRACT, crawl_pool
@@ -459,13 +460,17 @@ class OutletSpider(Spider):
         :mod:`crawler.parallel`); a page that fails or is not an article (soft 404, video,
         listing...) is yielded as a failure with the reason, never dropped."""
         assert self.window is not None
-        outcome = await crawl_pool(self.crawler.settings).run(
-            EXTRACT,
-            response.body,
-            response.url,
-            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
-            learned=getattr(self, "learned_boilerplate", None),
-        )
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        learned = getattr(self, "learned_boilerplate", None)
+        crawler = getattr(self, "crawler", None)
+        if crawler is None:  # a spider built without a crawler (tests): extract inline
+            outcome = extract_page(
+                response.body, response.url, content_type=content_type, learned=learned
+            )
+        else:
+            outcome = await crawl_pool(crawler.settings).run(
+                EXTRACT, response.body, response.url, content_type=content_type, learned=learned
+            )
         if outcome.article is None:
             failure = outcome.failure or "no article"
             yield ExtractionFailure(url=response.url, error=failure, status=response.status)

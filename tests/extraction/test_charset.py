@@ -7,8 +7,10 @@ HTTP header reaching the extractor from a Scrapy response.
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -19,6 +21,9 @@ from crawler.extraction.charset import decode_html, is_valid_utf8
 from crawler.items import Article
 from crawler.storage.records import ExtractionFailure
 from spiders.outlets import OUTLET_SPIDERS
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 TITLE = "Hà Tĩnh đẩy mạnh chuyển đổi số ở cấp xã"
 PARAGRAPHS = (
@@ -148,6 +153,15 @@ def test_truncated_utf8_is_still_utf8() -> None:
     assert is_valid_utf8(cut)
 
 
+def _items(results: AsyncIterator[Any]) -> list[Any]:
+    """What an async callback yields (extraction runs inline: no reactor needed)."""
+
+    async def collect() -> list[Any]:
+        return [item async for item in results]
+
+    return asyncio.run(collect())
+
+
 def test_spider_passes_the_response_header_to_the_extractor() -> None:
     spider = OUTLET_SPIDERS["baohatinh"](since="2000-01-01")
     spider.window = CrawlWindow.backfill(date(2000, 1, 1), None)
@@ -156,7 +170,7 @@ def test_spider_passes_the_response_header_to_the_extractor() -> None:
         body=to_cp1258(page(None)),
         headers={"Content-Type": "text/html; charset=windows-1258"},
     )
-    (item,) = list(spider.parse_article(response))
+    (item,) = _items(spider.parse_article(response))
     assert isinstance(item, Article)
     assert_read_right(item)
 
@@ -169,7 +183,7 @@ def test_spider_records_a_soft_404_as_a_failed_page() -> None:
         "<h1>Bài viết không tồn tại hoặc đã bị xóa</h1><p>Quay về trang chủ</p></body></html>"
     )
     response = HtmlResponse(url=URL, body=body.encode("utf-8"), encoding="utf-8")
-    (item,) = list(spider.parse_article(response))
+    (item,) = _items(spider.parse_article(response))
     assert isinstance(item, ExtractionFailure)
     assert "soft404" in item.error and item.status == 200
     assert extract_page(body, URL).kind == "soft404"
