@@ -21,6 +21,16 @@ Let ``share`` be the last run's share and ``usual`` the median share of the outl
 article pages and ``share >= max(FLOOR, FACTOR * usual + MARGIN)`` — with the defaults,
 ``share >= max(0.2, 3 * usual + 0.05)``. ``crawler stats`` exits with :data:`EXIT_FLAGGED`
 when any outlet is flagged.
+
+The truth rule
+--------------
+Each outlet also shows what its last run could not do (its ``RunCounts``: pages it could not
+fetch or store, URLs it left due) and what the URL ledger still owes: article URLs per state,
+those due now and those given up after :data:`~crawler.storage.ledger.MAX_ATTEMPTS` failed
+attempts. An outlet is **unclean** when its last run did not end ``finished`` (partial,
+failed, interrupted or killed); ``crawler stats`` then exits with :data:`EXIT_UNCLEAN`, which
+wins over :data:`EXIT_FLAGGED`. URLs given up are listed as a warning but do not set the exit
+status: no run can clear them, and an alert that cannot be cleared is soon ignored.
 """
 
 from __future__ import annotations
@@ -35,7 +45,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 
 from crawler.outlets import all_profiles
-from crawler.storage.tables import ARTICLES, OUTLETS, PAGES, RUNS
+from crawler.runstatus import RunCounts
+from crawler.storage.ledger import MAX_ATTEMPTS
+from crawler.storage.tables import ARTICLES, LEDGER, OUTLETS, PAGES, RUNS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,6 +71,10 @@ MARGIN = 0.05
 
 EXIT_FLAGGED = 3
 """Exit status of ``crawler stats`` when an outlet is flagged."""
+
+EXIT_UNCLEAN = 4
+"""Exit status of ``crawler stats`` when an outlet's last run was not clean (see "The truth
+rule")."""
 
 RECENT_RUNS = 2000
 """How many recent crawl runs are read to find each outlet's history."""
@@ -94,6 +110,19 @@ class RunHealth:
     updated: int = 0
     duplicates: int = 0
     fetch_failures: int = 0
+    """Pages that could not be fetched (after retries), from every discovery path."""
+    failures: int = 0
+    """Everything the run could not do: fetch failures, storage and archive errors (the
+    summary line's ``failed``)."""
+    rejected: int = 0
+    """Fetched pages that gave no article (kept raw)."""
+    pending: int = 0
+    """URLs of the run's scope still due when it ended."""
+
+    @property
+    def clean(self) -> bool:
+        """The run ended ``finished``: everything in scope stored, nothing failed."""
+        return self.status == "finished"
 
     @property
     def share(self) -> float | None:
@@ -117,6 +146,16 @@ class OutletHealth:
     usual_share: float | None = None
     flagged: bool = False
     reason: str = ""
+    ledger: dict[str, int] = field(default_factory=dict)
+    """Article URLs per ledger state (pending, fetched, stored, failed, gone, done)."""
+    due_now: int = 0
+    """Article URLs the next crawl would fetch: pending, fetched, or failed and past their
+    retry time."""
+    given_up: int = 0
+    """Article URLs that failed too often to be retried by themselves."""
+    unclean: bool = False
+    """The last run did not end ``finished`` (see the truth rule)."""
+    unclean_reason: str = ""
 
     @property
     def last_run(self) -> RunHealth | None:
@@ -142,6 +181,18 @@ class ArchiveHealth:
         """The flagged outlets."""
         return [o for o in self.outlets if o.flagged]
 
+    @property
+    def unclean(self) -> list[OutletHealth]:
+        """The outlets whose last run was not clean."""
+        return [o for o in self.outlets if o.unclean]
+
+    @property
+    def exit_status(self) -> int:
+        """``crawler stats``'s exit status: 4 unclean, 3 flagged, else 0."""
+        if self.unclean:
+            return EXIT_UNCLEAN
+        return EXIT_FLAGGED if self.flagged else 0
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (times ISO 8601, local dates)."""
         outlets = []
@@ -162,6 +213,7 @@ class ArchiveHealth:
                 "days": self.days,
                 "rule": self.rule,
                 "flagged": [o.name for o in self.flagged],
+                "unclean": [o.name for o in self.unclean],
                 "outlets": outlets,
             }
         )
@@ -203,6 +255,17 @@ def judge(outlet: OutletHealth) -> None:
             f"probable template change: {last.bad} of {last.pages} pages in run "
             f"{last.run_id} without body, date or title ({last.share:.0%}; {usual}; "
             f"limit {limit:.0%})"
+        )
+
+
+def judge_truth(outlet: OutletHealth) -> None:
+    """Set ``unclean`` and ``unclean_reason`` from the last run (the truth rule)."""
+    last = outlet.last_run
+    outlet.unclean = last is not None and not last.clean
+    if last is not None and outlet.unclean:
+        outlet.unclean_reason = (
+            f"last run {last.run_id} ended {last.status}: failed={last.failures} "
+            f"pending={last.pending}; {outlet.due_now} URLs due for the next run"
         )
 
 
@@ -303,22 +366,28 @@ def compute_health(
                 owner = by_spider.get(spider)
                 if owner is None or len(runs_by_outlet[owner.domain]) > HISTORY:
                     continue
+                numbers = RunCounts.from_stats(stats)
                 run = _run_health(
                     row,
                     now,
-                    fetched=_stat(stats, "response_received_count"),
-                    new=_stat(stats, "archive/store/stored"),
-                    updated=_stat(stats, "archive/store/updated"),
-                    duplicates=_stat(stats, "archive/store/duplicate"),
+                    fetched=numbers.fetched,
+                    new=numbers.new,
+                    updated=numbers.updated,
+                    duplicates=numbers.duplicates,
                     fetch_failures=_stat(stats, "archive/fetch_failed"),
+                    failures=numbers.failed,
+                    rejected=numbers.rejected,
+                    pending=numbers.pending,
                 )
                 runs_by_outlet[owner.domain].append(run)
                 run_index[run.run_id] = run
         _fill_page_health(conn, run_index)
 
+        _fill_ledger(conn, outlets, now)
         for domain, o in outlets.items():
             o.runs = list(reversed(runs_by_outlet.get(domain, [])))
             judge(o)
+            judge_truth(o)
         ordered = sorted(outlets.values(), key=lambda o: o.name)
         feeds = _consumers(conn)
         if history:
@@ -384,6 +453,34 @@ def _all_runs(
             index[run.run_id] = run
     _fill_page_health(conn, index)
     return runs
+
+
+def _fill_ledger(conn: Any, outlets: dict[str, OutletHealth], now: datetime) -> None:
+    """Article URLs per ledger state, due now and given up, per outlet domain."""
+    l = LEDGER.c  # noqa: E741 - the ledger's columns, as ``a``/``p`` elsewhere
+    due = or_(
+        l.state.in_(("pending", "fetched")),
+        and_(l.state == "failed", l.next_attempt_at <= now),
+    )
+    given_up = and_(l.state == "failed", l.next_attempt_at.is_(None))
+    query = (
+        select(
+            l.outlet,
+            l.state,
+            func.count(),
+            func.sum(case((due, 1), else_=0)),
+            func.sum(case((given_up, 1), else_=0)),
+        )
+        .where(l.kind == "article")
+        .group_by(l.outlet, l.state)
+    )
+    for domain, state, n, n_due, n_given_up in conn.execute(query):
+        o = outlets.get(domain)
+        if o is None:
+            o = outlets[domain] = OutletHealth(name=domain, domain=domain)
+        o.ledger[str(state)] = int(n)
+        o.due_now += int(n_due or 0)
+        o.given_up += int(n_given_up or 0)
 
 
 def _fill_page_health(conn: Any, runs: dict[int, RunHealth]) -> None:
@@ -485,12 +582,42 @@ def format_text(health: ArchiveHealth, weeks: int = 4) -> str:
                 f"  {c['name']}: {c['pulls']} pulls, {c['rows']} rows, last "
                 f"{_fmt_time(c['pulled_at'])}, {c['pending_changes']} changes waiting"
             )
+    lines += ["", *_truth_lines(health)]
     lines += ["", f"rule: {health.rule}"]
     for o in health.flagged:
         lines.append(f"FLAGGED {o.name}: {o.reason}")
     if not health.flagged:
         lines.append("no outlet flagged")
     return "\n".join(lines)
+
+
+def _truth_lines(health: ArchiveHealth) -> list[str]:
+    """What each outlet's last run missed and what the URL ledger still owes."""
+    lines = [
+        "what was missed (last run; URL ledger of article URLs):",
+        f"{'outlet':<14} {'status':<11} {'failed':>6} {'pending':>7} {'rejected':>8}   "
+        f"{'stored':>7} {'due now':>7} {'waiting':>7} {'gone':>5} {'given up':>8}",
+    ]
+    for o in health.outlets:
+        r = o.last_run
+        waiting = o.ledger.get("failed", 0) - o.given_up
+        lines.append(
+            f"{o.name:<14} {(r.status if r else 'never')[:11]:<11} "
+            f"{r.failures if r else 0:>6} {r.pending if r else 0:>7} {r.rejected if r else 0:>8}   "
+            f"{o.ledger.get('stored', 0):>7} {o.due_now:>7} {max(0, waiting):>7} "
+            f"{o.ledger.get('gone', 0):>5} {o.given_up:>8}"
+        )
+    for o in health.unclean:
+        lines.append(f"UNCLEAN {o.name}: {o.unclean_reason}")
+    for o in health.outlets:
+        if o.given_up:
+            lines.append(
+                f"WARNING {o.name}: {o.given_up} URLs given up after {MAX_ATTEMPTS} failed "
+                "attempts (url_ledger state 'failed', no next attempt)"
+            )
+    if not health.unclean:
+        lines.append("every outlet's last run ended clean")
+    return lines
 
 
 def _history_lines(history: ArchiveHistory) -> list[str]:

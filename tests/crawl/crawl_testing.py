@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -74,6 +75,21 @@ def run_crawl(
         cwd=ROOT,
     )
     return CrawlResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_stats(data_dir: Path) -> tuple[int, dict[str, Any]]:
+    """``crawler stats --json --no-history`` on the crawl's database: exit status and data."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "stats", "--json", "--no-history"],
+        env=crawler_env(data_dir, "{}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert completed.stdout, completed.stderr[-3000:]
+    return completed.returncode, json.loads(completed.stdout)
 
 
 def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from crawl_testing import ROOT, crawl_command, crawler_env, query, run_crawl
+from crawl_testing import ROOT, crawl_command, crawler_env, query, run_crawl, run_stats
 from faulty_front import FaultyFront
 
 from crawler.extraction.dates import VIETNAM
 from crawler.fakeoutlets.corpus import Corpus, real_now
 from crawler.fakeoutlets.server import FakeOutletServer
+from crawler.health import EXIT_UNCLEAN
 from crawler.runstatus import EXIT_CODES
 from crawler.urls import canonicalize
 
@@ -63,6 +64,15 @@ def test_a_503_storm_on_sitemap_articles_is_counted_then_healed(tmp_path: Path) 
             url for (url,) in query(tmp_path, "SELECT url FROM url_ledger WHERE state = 'failed'")
         }
         assert {u.split("baohaiphong.vn", 1)[1] for u in ledger_failed} >= failed_paths
+        # ``crawler stats`` says the same: the last run was not clean, and what is owed.
+        code, stats = run_stats(tmp_path)
+        assert code == EXIT_UNCLEAN and stats["unclean"] == ["baohaiphong"]
+        outlet = next(o for o in stats["outlets"] if o["name"] == "baohaiphong")
+        assert outlet["last_run"]["status"] == "partial"
+        assert outlet["last_run"]["failures"] == summary["failed"]
+        assert outlet["ledger"]["failed"] == len(ledger_failed)
+        assert outlet["due_now"] >= len(ledger_failed)  # due again at once here
+        assert outlet["ledger"]["stored"] == len(stored_first)
         front.heal()
         second = run_crawl(
             tmp_path, front.mirrors(hosts), *outlets, "--since", "2019-01-01", **retry
@@ -71,6 +81,13 @@ def test_a_503_storm_on_sitemap_articles_is_counted_then_healed(tmp_path: Path) 
     stored = _stored(tmp_path)
     assert len(stored) == len(set(stored))
     assert set(stored) == _expected(corpus, outlets)
+    code, stats = run_stats(tmp_path)
+    outlet = next(o for o in stats["outlets"] if o["name"] == "baohaiphong")
+    assert code == 0 and stats["unclean"] == [], outlet
+    # Only the pages that are no article (a soft 404 "being edited") still wait for a retry.
+    waiting = query(tmp_path, "SELECT reason FROM url_ledger WHERE state = 'failed'")
+    assert all(reason.startswith("not stored: not an article") for (reason,) in waiting)
+    assert outlet["ledger"].get("failed", 0) == len(waiting) < len(ledger_failed)
 
 
 def test_stories_published_before_the_previous_crawl_but_seen_after_are_stored(
