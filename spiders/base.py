@@ -9,7 +9,8 @@ memory across runs:
 2. then discovery, in this order: sitemaps (those robots.txt names plus the profile's and the
    usual paths; indexes, monthly and news sitemaps), RSS feeds, then category listing pages
    followed page by page. Every article URL found is recorded in the ledger and fetched
-   unless it is already stored (or its ``lastmod`` says it changed since, or ``refresh``).
+   unless it is already stored (or its ``lastmod`` says it changed since, or ``refresh``)
+   or has failed and waits for its retry (``refresh`` takes it anyway, given up or not).
 
 Incremental crawls (the default) fetch every discovered URL that is not stored, whatever its
 publication date: publication dates only narrow backfills. Discovery itself looks back to
@@ -365,8 +366,9 @@ class OutletSpider(Spider):
                     stats.inc_value("archive/skipped_stored")
                     continue
                 stats.inc_value("archive/refetch_changed" if changed else "archive/refetch")
-            elif not entry.wanted(now):
-                stats.inc_value("archive/skipped_failed")  # its retry is not due yet
+            elif not (entry.wanted(now) or self.window.refresh):
+                # Its retry is not due yet, or it was given up; --refresh takes it anyway.
+                stats.inc_value("archive/skipped_failed")
                 continue
             self._lastmod[url] = lastmod
             requests.append(self._article_request(url, refetch=entry is not None))

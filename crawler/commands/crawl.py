@@ -29,7 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="backfill from this local date (YYYY-MM-DD)")
     parser.add_argument("--until", help="backfill through this local date, inclusive")
     parser.add_argument(
-        "--refresh", action="store_true", help="fetch stored articles again even if unchanged"
+        "--refresh",
+        action="store_true",
+        help=(
+            "fetch stored articles again even if unchanged, and failed ones before their "
+            "retry is due (or given up)"
+        ),
     )
     parser.add_argument(
         "--resume",

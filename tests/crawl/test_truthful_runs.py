@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 from datetime import datetime, timedelta
@@ -88,6 +89,38 @@ def test_a_503_storm_on_sitemap_articles_is_counted_then_healed(tmp_path: Path) 
     waiting = query(tmp_path, "SELECT reason FROM url_ledger WHERE state = 'failed'")
     assert all(reason.startswith("not stored: not an article") for (reason,) in waiting)
     assert outlet["ledger"].get("failed", 0) == len(waiting) < len(ledger_failed)
+
+
+def test_urls_given_up_are_reported_and_taken_again_by_refresh(tmp_path: Path) -> None:
+    outlets = ("baohaiphong",)
+    corpus = Corpus(articles_per_outlet=30, outlets=outlets)
+    hosts = [corpus.site(o).domain for o in outlets]
+    args = (*outlets, "--since", "2019-01-01")
+    with FakeOutletServer(corpus) as server, FaultyFront(server.origin) as front:
+        front.fail(r"[27]\.html$")
+        first = run_crawl(tmp_path, front.mirrors(hosts), *args)
+        assert first.returncode == EXIT_CODES["partial"], first.stderr[-3000:]
+        # As after the 8th failed attempt: no next attempt.
+        connection = sqlite3.connect(tmp_path / "archive.sqlite3")
+        with connection:
+            given_up = connection.execute(
+                "UPDATE url_ledger SET attempts = 8, next_attempt_at = NULL "
+                "WHERE state = 'failed' AND reason LIKE 'HTTP 503%'"
+            ).rowcount
+        connection.close()
+        assert given_up > 0
+        front.heal()
+        second = run_crawl(tmp_path, front.mirrors(hosts), *args)
+        assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+        assert len(_stored(tmp_path)) < len(_expected(corpus, outlets))
+        code, stats = run_stats(tmp_path)
+        outlet = next(o for o in stats["outlets"] if o["name"] == "baohaiphong")
+        assert code == 0 and outlet["given_up"] == given_up
+        third = run_crawl(tmp_path, front.mirrors(hosts), *args, "--refresh")
+    assert third.returncode == 0, third.stdout + third.stderr[-3000:]
+    stored = _stored(tmp_path)
+    assert len(stored) == len(set(stored))
+    assert set(stored) == _expected(corpus, outlets)
 
 
 def test_stories_published_before_the_previous_crawl_but_seen_after_are_stored(
