@@ -47,6 +47,7 @@ from crawler.fakeoutlets.server import FakeOutletServer  # noqa: E402
 from crawler.urls import canonicalize  # noqa: E402
 from tests.faults.disk import small_tmpfs  # noqa: E402
 from tests.faults.hostile_site import HostileSite  # noqa: E402
+from tests.faults.lock_holder import hold_lock  # noqa: E402
 from tests.faults.tcpproxy import TcpProxy  # noqa: E402
 
 if TYPE_CHECKING:
@@ -384,12 +385,6 @@ def disk_full(work: Path) -> Row:
     )
 
 
-HOLDER = (
-    "import sys, time\nfrom crawler.lock import DatabaseLock\n"
-    "DatabaseLock(sys.argv[1]).acquire()\nprint('locked', flush=True)\ntime.sleep(600)\n"
-)
-
-
 def stale_lock(work: Path) -> Row:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(PG)
@@ -398,11 +393,7 @@ def stale_lock(work: Path) -> Row:
     try:
         direct = f"{PG}?options=-csearch_path%3D{schema}"
         with TcpProxy(5432) as proxy:
-            holder = subprocess.Popen(
-                [sys.executable, "-c", HOLDER, _in_schema(proxy.database_url(), schema)],
-                stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            )  # fmt: skip
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            holder = hold_lock(_in_schema(proxy.database_url(), schema))
             proxy.blackhole()
             os.kill(holder.pid, signal.SIGKILL)
             holder.communicate(timeout=30)

@@ -30,6 +30,7 @@ from crawler.fakeoutlets.corpus import Corpus
 from crawler.fakeoutlets.server import FakeOutletServer
 from crawler.runstatus import EXIT_CODES
 from crawler.urls import canonicalize
+from tests.faults.lock_holder import hold_lock
 from tests.faults.tcpproxy import TcpProxy
 
 if TYPE_CHECKING:
@@ -229,25 +230,10 @@ def test_ctrl_c_ends_a_crawl_whose_database_went_silent(schema: str, tmp_path: P
         direct.dispose()
 
 
-HOLDER = """
-import sys, time
-from crawler.lock import DatabaseLock
-DatabaseLock(sys.argv[1]).acquire()
-print("locked", flush=True)
-time.sleep(600)
-"""
-
-
 def test_a_lock_left_by_a_dead_crawl_is_taken_over(schema: str, tmp_path: Path) -> None:
     direct_url = _url(PG_URL, schema)
     with TcpProxy(5432) as proxy:
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, _url(proxy.database_url(), schema)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        holder = hold_lock(_url(proxy.database_url(), schema))
         # The holder's machine "loses its network" and then the holder dies: PostgreSQL keeps
         # its session (and the lock) as long as the path stays silent.
         proxy.blackhole()
