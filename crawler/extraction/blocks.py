@@ -163,7 +163,9 @@ class _Walker:
             self.buffer.add(text, self.bold_depth > 0, self.link_depth > 0, self.italic_depth > 0)
 
     def walk(self, element: HtmlElement) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag  # read once: lxml builds the string anew on every access
+        if not isinstance(tag, str):
+            tag = ""
         if not tag or tag in _SKIP_TAGS:
             # A picture (also inside <picture>) leaves its marker; no text is read from it.
             for img in element.iter("img") if tag else ():
@@ -189,8 +191,9 @@ class _Walker:
         bold = tag in _BOLD_TAGS
         link = tag == "a"
         italic = tag in _ITALIC_TAGS
-        if link and element.get("href"):
-            self.buffer.links.append(str(element.get("href")).strip())
+        href = element.get("href") if link else None
+        if href:
+            self.buffer.links.append(str(href).strip())
         self.bold_depth += bold
         self.link_depth += link
         self.italic_depth += italic
