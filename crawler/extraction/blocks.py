@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -138,6 +139,8 @@ class _Walker:
         self.image_index = image_index
 
     def flush(self) -> None:
+        if not self.buffer.parts and not self.buffer.links:
+            return  # nothing read since the last flush: the buffer is still a fresh one
         text = fold("".join(self.buffer.parts))
         if text:
             total = max(self.buffer.total_chars, 1)
@@ -156,10 +159,13 @@ class _Walker:
         self.buffer = _Buffer()
 
     def add(self, text: str | None) -> None:
-        self.buffer.add(text, self.bold_depth > 0, self.link_depth > 0, self.italic_depth > 0)
+        if text:  # most tails are None: no call for them
+            self.buffer.add(text, self.bold_depth > 0, self.link_depth > 0, self.italic_depth > 0)
 
     def walk(self, element: HtmlElement) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag  # read once: lxml builds the string anew on every access
+        if not isinstance(tag, str):
+            tag = ""
         if not tag or tag in _SKIP_TAGS:
             # A picture (also inside <picture>) leaves its marker; no text is read from it.
             for img in element.iter("img") if tag else ():
@@ -185,8 +191,9 @@ class _Walker:
         bold = tag in _BOLD_TAGS
         link = tag == "a"
         italic = tag in _ITALIC_TAGS
-        if link and element.get("href"):
-            self.buffer.links.append(str(element.get("href")).strip())
+        href = element.get("href") if link else None
+        if href:
+            self.buffer.links.append(str(href).strip())
         self.bold_depth += bold
         self.link_depth += link
         self.italic_depth += italic
@@ -275,9 +282,14 @@ def _links_elsewhere(img: HtmlElement, base_url: str) -> bool:
     for parent in img.iterancestors("a"):
         href = str(parent.get("href") or "")
         host = urlsplit(urljoin(base_url, href)).hostname or ""
-        page = urlsplit(base_url).hostname or ""
-        return bool(host) and host.removeprefix("www.") != page.removeprefix("www.")
+        return bool(host) and host.removeprefix("www.") != _page_host(base_url)
     return False
+
+
+@lru_cache(maxsize=64)
+def _page_host(base_url: str) -> str:
+    """The page's host without ``www.`` (asked once per linked picture of the page)."""
+    return (urlsplit(base_url).hostname or "").removeprefix("www.")
 
 
 def prune(body: HtmlElement, selectors: tuple[str, ...]) -> list[tuple[str, HtmlElement]]:
@@ -342,7 +354,11 @@ def read_body(
     ``caption_selectors`` are the template's own (trusted whatever their length);
     ``generic_captions`` markup common to many CMSes, trusted only for caption-sized text."""
     order = {element: index for index, element in enumerate(body.iter())}
-    pictures = [img for img in body.iter("img") if image_url(img, base_url)]
+    # Each picture's URL read once: removing captions below cannot change it (a caption
+    # element holds no picture; a caption paragraph removed with a picture in it only takes
+    # ancestors away, and with fewer ancestors a link that pointed here still does, or none).
+    urls = {img: image_url(img, base_url) for img in body.iter("img")}
+    pictures = [img for img, url in urls.items() if url]
     captions: list[tuple[int, str, HtmlElement]] = []
     seen: set[HtmlElement] = set()
     trusted = len(caption_selectors)
@@ -387,7 +403,7 @@ def read_body(
     content = BodyContent(captions=[text for _, text, _ in captions])
     index_of: dict[HtmlElement, int] = {}
     for number, img in enumerate(pictures):
-        src = image_url(img, base_url)
+        src = urls[img]
         assert src is not None
         index_of[img] = len(content.images)
         content.images.append({"url": src, "caption": caption_of.get(number)})

@@ -277,16 +277,17 @@ def _worth_taking_back(gap: Block, k: int, blocks: list[Block], chosen: set[int]
     return False
 
 
-def _match(keys: list[str], whole: BodyContent) -> dict[int, int]:
+def _match(keys: list[str], whole: BodyContent, block_keys: list[str]) -> dict[int, int]:
     """Line index -> index of the page block it came from (in page order where possible).
 
-    A line that is a picture's caption (read off the page's caption markup) is matched with
-    that picture's marker."""
+    ``block_keys`` holds :func:`line_key` of every block's text (computed once: a line that
+    is not found whole is looked for inside every later block). A line that is a picture's
+    caption (read off the page's caption markup) is matched with that picture's marker."""
     blocks = whole.blocks
     where: dict[str, list[int]] = {}
     for j, block in enumerate(blocks):
         if block.kind != "image":
-            where.setdefault(line_key(block.text), []).append(j)
+            where.setdefault(block_keys[j], []).append(j)
         elif block.image is not None:
             caption = whole.images[block.image]["caption"]
             if caption:
@@ -301,7 +302,7 @@ def _match(keys: list[str], whole: BodyContent) -> dict[int, int]:
             if len(key) < 20:
                 continue
             j = next(
-                (j for j in range(cursor, len(blocks)) if key in line_key(blocks[j].text)),
+                (j for j in range(cursor, len(blocks)) if key in block_keys[j]),
                 -1,
             )
             if j < 0:
@@ -335,7 +336,8 @@ def assemble(
     are dropped."""
     keys = [line_key(line) for line in lines]
     blocks = whole.blocks
-    position = _match(keys, whole)
+    block_keys = [line_key(block.text) for block in blocks]
+    position = _match(keys, whole, block_keys)
     # trafilatura breaks some paragraphs at the source's line breaks: a skipped block whose
     # text it did output, in pieces, is no gap.
     said = " ".join(keys)
@@ -371,10 +373,10 @@ def assemble(
                     previous is not None
                     and k not in chosen
                     and gap.link_share < GAP_MAX_LINK_SHARE
-                    and line_key(gap.text) not in pruned
+                    and block_keys[k] not in pruned
                     and _inside(gap.element, container)
                     and _worth_taking_back(gap, k, blocks, chosen)
-                    and line_key(gap.text)[:80] not in said
+                    and block_keys[k][:80] not in said
                 ):
                     ctx.explain.prune("(kept) skipped by trafilatura, inside the content", gap.text)
                     out.append(gap)
