@@ -138,7 +138,12 @@ _crawl_lock = threading.Lock()
 def crawl_pool(settings: BaseSettings) -> FunctionPool:
     """The process' extraction pool for crawls (``ARCHIVE_EXTRACT_PROCESSES``), shared by
     every crawler of the process and started on first use."""
-    processes = processes_setting(settings.get("ARCHIVE_EXTRACT_PROCESSES", 0))
+    return shared_pool(processes_setting(settings.get("ARCHIVE_EXTRACT_PROCESSES", 0)))
+
+
+def shared_pool(processes: int) -> FunctionPool:
+    """The process' pool of ``processes`` worker processes, shared by every crawler of the
+    process and started on first use (its workers end with the process)."""
     with _crawl_lock:
         pool = _crawl_pools.get(processes)
         if pool is None:

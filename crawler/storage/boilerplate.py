@@ -208,6 +208,20 @@ def learn_outlet(
     return summary
 
 
+def learn_in(data_directory: str, url: str, timeout: float, outlet: str) -> int:
+    """:func:`learn_outlet` on the archive at ``url`` / ``data_directory``, from plain data
+    (for a worker process: :func:`crawler.parallel.shared_pool`); the blocks learned."""
+    from pathlib import Path
+
+    from crawler.storage.db import engine_in
+
+    engine = engine_in(data_directory, url, timeout)
+    try:
+        return learn_outlet(engine, Path(data_directory), outlet).learned
+    finally:
+        engine.dispose()
+
+
 def learn(
     engine: Engine,
     data_dir: Path,
