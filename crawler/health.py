@@ -46,8 +46,9 @@ from sqlalchemy import and_, case, func, or_, select
 
 from crawler.outlets import all_profiles
 from crawler.runstatus import RunCounts
+from crawler.storage import ledger
 from crawler.storage.ledger import MAX_ATTEMPTS
-from crawler.storage.tables import ARTICLES, LEDGER, OUTLETS, PAGES, RUNS
+from crawler.storage.tables import ARTICLES, OUTLETS, PAGES, RUNS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -457,30 +458,11 @@ def _all_runs(
 
 def _fill_ledger(conn: Any, outlets: dict[str, OutletHealth], now: datetime) -> None:
     """Article URLs per ledger state, due now and given up, per outlet domain."""
-    l = LEDGER.c  # noqa: E741 - the ledger's columns, as ``a``/``p`` elsewhere
-    due = or_(
-        l.state.in_(("pending", "fetched")),
-        and_(l.state == "failed", l.next_attempt_at <= now),
-    )
-    given_up = and_(l.state == "failed", l.next_attempt_at.is_(None))
-    query = (
-        select(
-            l.outlet,
-            l.state,
-            func.count(),
-            func.sum(case((due, 1), else_=0)),
-            func.sum(case((given_up, 1), else_=0)),
-        )
-        .where(l.kind == "article")
-        .group_by(l.outlet, l.state)
-    )
-    for domain, state, n, n_due, n_given_up in conn.execute(query):
+    for domain, counts in ledger.outlet_counts(conn, now).items():
         o = outlets.get(domain)
         if o is None:
             o = outlets[domain] = OutletHealth(name=domain, domain=domain)
-        o.ledger[str(state)] = int(n)
-        o.due_now += int(n_due or 0)
-        o.given_up += int(n_given_up or 0)
+        o.ledger, o.due_now, o.given_up = counts.states, counts.due, counts.given_up
 
 
 def _fill_page_health(conn: Any, runs: dict[int, RunHealth]) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy import String, and_, bindparam, case, func, null, or_, select, u
 from crawler.storage.tables import LEDGER, insert_for, storable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
 
     from sqlalchemy import Connection
@@ -108,9 +108,14 @@ def _row(
     }
 
 
-def _upsert(conn: Connection) -> Any:
+def _upsert(
+    conn: Connection, rows: Iterable[dict[str, Any]], updates: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Insert ``rows``; a URL already in the ledger gets ``updates(excluded)`` instead, where
+    ``excluded`` names the row that was to be inserted (the dialect's ON CONFLICT)."""
     stmt: Any = insert_for(conn.dialect.name, LEDGER)
-    return stmt  # the dialect's INSERT, for on_conflict_do_update
+    stmt = stmt.on_conflict_do_update(index_elements=["url"], set_=updates(stmt.excluded))
+    conn.execute(stmt, list(rows))
 
 
 def _state_in(states: Sequence[str]) -> Any:
@@ -139,11 +144,10 @@ def record_discovered(
                 row["lastmod"] = old["lastmod"]
             row["published_hint"] = old["published_hint"] or row["published_hint"]
         merged[entry.url] = row
-    stmt = _upsert(conn)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["url"],
-        set_={
+    _upsert(
+        conn,
+        merged.values(),
+        lambda excluded: {
             "last_seen": excluded.last_seen,
             "lastmod": _newer(LEDGER.c.lastmod, excluded.lastmod),
             "published_hint": func.coalesce(LEDGER.c.published_hint, excluded.published_hint),
@@ -154,7 +158,6 @@ def record_discovered(
             ),
         },
     )
-    conn.execute(stmt, list(merged.values()))
 
 
 def mark_visited(
@@ -164,18 +167,16 @@ def mark_visited(
     if not entries:
         return
     rows = {e.url: _row(e, "done", run_id, now) for e in entries}
-    stmt = _upsert(conn)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["url"],
-        set_={
+    _upsert(
+        conn,
+        rows.values(),
+        lambda excluded: {
             "state": "done",
             "last_seen": excluded.last_seen,
             "lastmod": _newer(LEDGER.c.lastmod, excluded.lastmod),
             "run_id": excluded.run_id,
         },
     )
-    conn.execute(stmt, list(rows.values()))
 
 
 _MOVED = or_(bindparam("status") == 301, bindparam("status") == 308)
@@ -234,11 +235,10 @@ def mark_stored(
             "article_id": article_id,
             "run_id": run_id,
         }
-    stmt = _upsert(conn)
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["url"],
-        set_={
+    _upsert(
+        conn,
+        rows.values(),
+        lambda excluded: {
             "state": "stored",
             "stored_at": excluded.stored_at,
             "article_id": func.coalesce(excluded.article_id, LEDGER.c.article_id),
@@ -249,7 +249,6 @@ def mark_stored(
             "run_id": excluded.run_id,
         },
     )
-    conn.execute(stmt, list(rows.values()))
 
 
 def mark_failed(
@@ -356,6 +355,14 @@ def lookup(conn: Connection, urls: Iterable[str]) -> dict[str, LedgerEntry]:
     return found
 
 
+def _due(now: datetime) -> Any:
+    """The rule of :meth:`LedgerEntry.wanted` in SQL: not stored, not gone, not waiting."""
+    return or_(
+        LEDGER.c.state.in_(("pending", "fetched")),
+        (LEDGER.c.state == "failed") & (LEDGER.c.next_attempt_at <= now),
+    )
+
+
 def due(
     conn: Connection,
     outlet: str,
@@ -373,10 +380,6 @@ def due(
     time is not before ``since`` (the outlet's horizon) or is unknown; a backfill only those
     known to lie in ``[since, until)``. With ``run_id``, also every URL that run was the last
     to touch and left pending (what an interrupted run leaves, dated or not)."""
-    wanted = or_(
-        LEDGER.c.state.in_(("pending", "fetched")),
-        (LEDGER.c.state == "failed") & (LEDGER.c.next_attempt_at <= now),
-    )
     query = select(
         LEDGER.c.url,
         LEDGER.c.kind,
@@ -385,7 +388,7 @@ def due(
         LEDGER.c.lastmod,
         LEDGER.c.next_attempt_at,
         LEDGER.c.published_hint,
-    ).where(LEDGER.c.outlet == outlet, LEDGER.c.kind.in_(("article", "listing")), wanted)
+    ).where(LEDGER.c.outlet == outlet, LEDGER.c.kind.in_(("article", "listing")), _due(now))
     hint = LEDGER.c.published_hint
     scope: list[Any] = []
     if backfill:
@@ -404,6 +407,41 @@ def due(
             )
         query = query.where(in_scope)
     return [LedgerEntry(*row) for row in conn.execute(query.order_by(LEDGER.c.id))]
+
+
+@dataclass
+class OutletCounts:
+    """What the ledger holds of one outlet's article URLs."""
+
+    states: dict[str, int]
+    """URLs per state."""
+    due: int
+    """URLs a crawl would fetch now (:func:`due`'s rule)."""
+    given_up: int
+    """Failed URLs without a next attempt (failed :data:`MAX_ATTEMPTS` times)."""
+
+
+def outlet_counts(conn: Connection, now: datetime) -> dict[str, OutletCounts]:
+    """Every outlet's article URLs per state, due now and given up, in one query."""
+    given_up = (LEDGER.c.state == "failed") & LEDGER.c.next_attempt_at.is_(None)
+    query = (
+        select(
+            LEDGER.c.outlet,
+            LEDGER.c.state,
+            func.count(),
+            func.sum(case((_due(now), 1), else_=0)),
+            func.sum(case((given_up, 1), else_=0)),
+        )
+        .where(LEDGER.c.kind == "article")
+        .group_by(LEDGER.c.outlet, LEDGER.c.state)
+    )
+    counts: dict[str, OutletCounts] = {}
+    for outlet, state, n, n_due, n_given_up in conn.execute(query):
+        entry = counts.setdefault(str(outlet), OutletCounts({}, 0, 0))
+        entry.states[str(state)] = int(n)
+        entry.due += int(n_due or 0)
+        entry.given_up += int(n_given_up or 0)
+    return counts
 
 
 def state_counts(conn: Connection, outlet: str | None = None) -> dict[str, int]:

@@ -77,17 +77,26 @@ def run_crawl(
     return CrawlResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-def run_stats(data_dir: Path) -> tuple[int, dict[str, Any]]:
-    """``crawler stats --json --no-history`` on the crawl's database: exit status and data."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "stats", "--json", "--no-history"],
-        env=crawler_env(data_dir, "{}"),
+def run_cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``crawler ARGS`` (not a crawl) in a subprocess on the data dir."""
+    environment = crawler_env(data_dir, "{}")
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        env=environment,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
         cwd=ROOT,
     )
+
+
+def run_stats(data_dir: Path) -> tuple[int, dict[str, Any]]:
+    """``crawler stats --json --no-history`` on the crawl's database: exit status and data."""
+    completed = run_cli(data_dir, "stats", "--json", "--no-history")
     assert completed.stdout, completed.stderr[-3000:]
     return completed.returncode, json.loads(completed.stdout)
 

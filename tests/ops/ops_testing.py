@@ -20,6 +20,7 @@ from crawler.storage import models
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crawl"))
 from crawl_testing import FAST, ROOT, crawler_env, run_crawl
+from crawl_testing import run_cli as run_cli  # re-exported for the ops tests
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,23 +87,6 @@ BROKEN_PROFILES = Path(__file__).resolve().parent / "sitecustomize_broken"
 
 TIMESTAMPS = ("published_at", "modified_at", "first_seen", "last_seen")
 LISTS = ("authors", "tags", "images")
-
-
-def run_cli(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run ``crawler ARGS`` (not a crawl) in a subprocess on the data dir."""
-    environment = crawler_env(data_dir, "{}")
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 def expected_rows(engine: Engine, *, include_duplicates: bool) -> dict[int, dict[str, Any]]:
