@@ -155,4 +155,7 @@ def slug_of(title: str | None) -> str | None:
     """python-slugify of the title ("Đảng" gives "dang"), cut at a word boundary."""
     if not title:
         return None
-    return fold_or_none(slugify(title, max_length=_SLUG_MAX, word_boundary=True))
+    # text-unidecode named (slugify's "auto" tries ``unidecode`` first): the same slug
+    # whatever else is installed, and no failed import per call when Unidecode is absent.
+    slug = slugify(title, max_length=_SLUG_MAX, word_boundary=True, backend="text-unidecode")
+    return fold_or_none(slug)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -129,12 +130,28 @@ class PageSignals:
     layout_classes: str
     """The ``class`` attributes of ``<html>`` and ``<body>``, lower-case."""
 
-    article_links: int | None
-    """Distinct links to the outlet's articles; only counted (not None) on pages whose
-    JSON-LD does not declare an article."""
-
     links: LinkLayout | None = None
-    """Where those links stand in the page (same condition)."""
+    """Where the links to the outlet's articles stand in the page (only on pages whose
+    JSON-LD does not declare an article, read by the paths that judge listings by it)."""
+
+    hrefs: tuple[str, ...] | None = None
+    """Every link address of the page, kept unjudged when :attr:`links` is not read (a
+    profiled page whose JSON-LD declares no article): judged only if :func:`classify`
+    needs :attr:`article_links`."""
+
+    judge: LinkJudge | None = None
+    """What tells the outlet's article links from the rest (with :attr:`hrefs`)."""
+
+    @cached_property
+    def article_links(self) -> int | None:
+        """Distinct links to the outlet's articles; None on pages whose JSON-LD declares an
+        article (they are not counted there)."""
+        if self.links is not None:
+            return self.links.targets
+        if self.hrefs is None or self.judge is None:
+            return None
+        judge = self.judge
+        return len({href.strip() for href in self.hrefs if judge.kind(href) == "article"})
 
 
 @dataclass(frozen=True)
@@ -143,8 +160,7 @@ class LinkLayout:
     pruning (which removes headline links) for :func:`listing_evidence`."""
 
     order: dict[HtmlElement, int]
-    """Document position of every element (empty when not numbered: then only the
-    headlines count as evidence)."""
+    """Document position of every element."""
 
     positions: list[int]
     """Sorted positions of the links to the outlet's articles."""
@@ -176,22 +192,33 @@ def read_signals(
             names = str(element.get("class") or "")
             video = video or "video-player" in names or "videoplayer" in names
             audio = audio or "audio-player" in names or "audioplayer" in names
-    layout = None if declares_article(meta) else _layout(root, judge, positions)
+    layout = hrefs = None
+    if not declares_article(meta):
+        if positions:
+            layout = _layout(root, judge)
+        else:
+            # Links are only counted if classify needs them (few pages): judging every
+            # link of the page was most of the signals' cost.
+            hrefs = tuple(str(href) for href in _HREFS(root))
     return PageSignals(
         video_player=video,
         audio_player=audio,
         layout_classes=classes,
-        article_links=layout.targets if layout is not None else None,
         links=layout,
+        hrefs=hrefs,
+        judge=judge,
     )
+
+
+_HREFS = etree.XPath("//a/@href", smart_strings=False)
 
 
 # One pass over the tree: a <video>/<audio> element or a player widget's class.
 _PLAYER_CANDIDATES = etree.XPath("//*[self::video or self::audio or contains(@class, 'player')]")
 
 
-def _layout(root: HtmlElement, judge: LinkJudge, numbered: bool) -> LinkLayout:
-    order = {element: index for index, element in enumerate(root.iter())} if numbered else {}
+def _layout(root: HtmlElement, judge: LinkJudge) -> LinkLayout:
+    order = {element: index for index, element in enumerate(root.iter())}
     positions: list[int] = []
     headlines: set[str] = set()
     targets: set[str] = set()
@@ -200,8 +227,7 @@ def _layout(root: HtmlElement, judge: LinkJudge, numbered: bool) -> LinkLayout:
         if judge.kind(href) != "article":
             continue
         targets.add(href.strip())
-        if numbered:
-            positions.append(order[anchor])
+        positions.append(order[anchor])
         text = fold(anchor.text_content()).casefold()
         if len(text) >= HEADLINE_MIN:
             headlines.add(text)
@@ -346,8 +372,7 @@ def classify(
         )
     if declared == "listing" and size < THIN_TEXT * 3:
         return PageKind("listing", "its metadata says it is a collection page")
-    links = signals.article_links
-    if links is not None and listing is not None:
+    if listing is not None and signals.article_links is not None:
         entries, lines = listing
         if lines >= LISTING_MIN_LINES and entries >= LISTING_ENTRY_SHARE * lines:
             return PageKind(
@@ -355,25 +380,26 @@ def classify(
                 f"{entries} of its {lines} text lines are listing entries (a headline link "
                 "between them or inside them); no JSON-LD article",
             )
+    date = explain.fields.get("published_at")
+    title = explain.fields.get("title")
+    own_date = date is not None and date.source in OWN_DATE_SOURCES
+    shown_title = (
+        title is not None
+        and title.source is not None
+        and title.source.startswith(("selector", "element"))
+    )
+    # The links are only counted when they can decide (their count is the costly signal).
+    links = signals.article_links if not article.body or not (own_date or shown_title) else None
     if links is not None and links >= LISTING_LINKS and not article.body:
         return PageKind(
             "listing", f"no text of its own besides {links} links to articles, no JSON-LD article"
         )
     if links is not None and links >= LISTING_LINKS:
-        date = explain.fields.get("published_at")
-        title = explain.fields.get("title")
-        own_date = date is not None and date.source in OWN_DATE_SOURCES
-        shown_title = (
-            title is not None
-            and title.source is not None
-            and title.source.startswith(("selector", "element"))
+        return PageKind(
+            "listing",
+            f"{links} links to articles, no headline of its own, no publication date "
+            "of its own, no JSON-LD article",
         )
-        if not own_date and not shown_title:
-            return PageKind(
-                "listing",
-                f"{links} links to articles, no headline of its own, no publication date "
-                "of its own, no JSON-LD article",
-            )
     if not article.title or not article.body:
         missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
         return PageKind("empty", f"no {missing} found")

@@ -16,7 +16,7 @@ from crawler.extraction.blocks import prune, read_body
 from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.bylines import looks_like_byline, parse_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
-from crawler.extraction.dom import compiled, select_all, select_first, text_of
+from crawler.extraction.dom import compiled, has_text, select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
 from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
@@ -51,7 +51,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
     root, meta, explain = ctx.root, ctx.meta, ctx.explain
     body = select_first(root, template.body)
     explain.body_source = f"template body selector ({', '.join(template.body)})"
-    if body is None or not text_of(body):
+    if body is None or not has_text(body):
         body = body_after_lead(root, template)
         if body is None:
             return None

@@ -20,9 +20,12 @@ def fold(text: str) -> str:
     """NFC with runs of white space (non-breaking and zero-width included) folded to one."""
     # str.split() (no argument) splits on every Unicode space, the non-breaking one included;
     # it is several times faster than the equivalent regular expression.
-    text = nfc(text)
-    if _ZERO_WIDTH.search(text) is not None:
-        text = _ZERO_WIDTH.sub(" ", text)
+    # ASCII text is already NFC and holds no zero-width character: most pieces of a page's
+    # markup (class names, numbers, links) skip both checks.
+    if not text.isascii():
+        text = nfc(text)
+        if _ZERO_WIDTH.search(text) is not None:
+            text = _ZERO_WIDTH.sub(" ", text)
     return " ".join(text.split())
 
 

@@ -99,6 +99,13 @@ def _site_names(meta: PageMetadata, extra: tuple[str, ...]) -> list[str]:
 
 def _title_variants(value: str, site_names: list[str]) -> list[str]:
     """The value, without a site name at either end, and each part between separators."""
+    return list(_variants(value, tuple(site_names)))
+
+
+@lru_cache(maxsize=4096)
+def _variants(value: str, site_names: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a page's four or five metadata titles are mostly the same string, and pages
+    # of one outlet share their site names.
     out = [value]
     lowered = value.casefold()
     for name in site_names:
@@ -111,7 +118,7 @@ def _title_variants(value: str, site_names: list[str]) -> list[str]:
     for sep in _SEPARATORS:
         if sep in value:
             out.extend(part.strip() for part in value.split(sep) if part.strip())
-    return list(dict.fromkeys(v for v in out if v))
+    return tuple(dict.fromkeys(v for v in out if v))
 
 
 def _in_navigation(element: HtmlElement) -> bool:
