@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import trafilatura
 
 from crawler.extraction.context import PageContext
-from crawler.extraction.dom import PageParseError, parse_document
+from crawler.extraction.dom import PageParseError, SelectorIndex, parse_document
 from crawler.extraction.explain import Explanation
 from crawler.extraction.fields import local_zone
 from crawler.extraction.generic import extract_generic
@@ -121,16 +121,18 @@ def _context(
     root, decoded = parse_document(html, content_type)
     explain.decoding = f"{decoded.encoding} ({decoded.source})"
     meta = read_metadata(root, url)
+    index = SelectorIndex(root)
     profile = profile_for_url(url)
     sniffed = False
     if profile is None:
-        profile = sniff_profile(root, url, meta)
+        profile = sniff_profile(index, url, meta)
         sniffed = profile is not None
     judge = LinkJudge(url, profile.is_article_url if profile else looks_like_article_path)
     names = outlet_names(meta, url, *(p for p in (profile.title if profile else "",) if p))
     ctx = PageContext(
         url=url,
         root=root,
+        index=index,
         meta=meta,
         profile=profile,
         learned=learned,

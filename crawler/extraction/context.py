@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
+    from crawler.extraction.dom import SelectorIndex
     from crawler.extraction.explain import Explanation
     from crawler.extraction.learned import LearnedBoilerplate
     from crawler.extraction.metadata import PageMetadata
@@ -27,6 +28,9 @@ class PageContext:
 
     root: HtmlElement
     """The parsed document (steps may prune it once they have read what they need)."""
+
+    index: SelectorIndex
+    """The document's elements by class, for selectors run on the whole page."""
 
     meta: PageMetadata
     """JSON-LD, meta tags, canonical link, ``<title>``."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import cssselect
 import lxml.html
+from cssselect.parser import Class, CombinedSelector
 from lxml.cssselect import CSSSelector
 
 from crawler.extraction.charset import Decoded, decode_html
@@ -73,16 +75,104 @@ def compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def select_all(root: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]:
-    """Matches of the first selector that matches anything."""
+@cache
+def leading_class(selector: str) -> str | None:
+    """A class name the selector's first element must carry, when every match lies inside
+    an element with that class: one selector (no comma), joined only by descendant or child
+    combinators (a sibling combinator reaches outside), its first compound naming a class."""
+    try:
+        groups = cssselect.parse(selector)
+    except cssselect.SelectorError:
+        return None
+    if len(groups) != 1 or groups[0].pseudo_element is not None:
+        return None
+    tree: Any = groups[0].parsed_tree
+    while isinstance(tree, CombinedSelector):
+        if tree.combinator not in (" ", ">"):
+            return None
+        tree = tree.selector
+    while tree is not None:  # the first compound: a chain of simple selectors
+        if isinstance(tree, Class):
+            return str(tree.class_name)
+        tree = getattr(tree, "selector", None)  # not into :not()'s argument
+    return None
+
+
+HOLDERS_MAX = 4
+"""Above this many elements with the class, one pass over the page is cheaper than a search
+inside each of them."""
+
+
+class SelectorIndex:
+    """A page's elements by class name, read once, so that a selector whose first compound
+    names a class is evaluated only inside the outermost elements carrying that class
+    instead of over the whole document (libxml2 spends about as long testing one class on
+    every element of a page as Python takes to index them all, and a template tries ten
+    selectors or more, most naming a class the page does not have).
+
+    Results are those of ``compiled(selector)(root)``, in document order: every match of
+    such a selector lies inside an element with the class, the outermost of those hold
+    disjoint subtrees in document order, and each is searched with the selector itself.
+    Elements removed from the tree since the index was built are skipped; elements must not
+    be added or re-classed (extraction only removes)."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+        by_class: dict[str, list[HtmlElement]] = {}
+        for element in root.iter(lxml.etree.Element):
+            names = element.get("class")
+            if not names:
+                continue
+            # str.split() splits on more than XML white space: an element may be listed
+            # under a name it does not carry as a class. Harmless: the selector itself is
+            # run inside each holder and only keeps true matches.
+            for name in names.split():
+                holders = by_class.setdefault(name, [])
+                if not holders or holders[-1] is not element:
+                    holders.append(element)
+        self._by_class = by_class
+
+    def select(self, selector: str) -> list[HtmlElement]:
+        """``compiled(selector)(root)``, faster."""
+        name = leading_class(selector)
+        if name is None:
+            return list(compiled(selector)(self.root))
+        holders = self._by_class.get(name)
+        if not holders:
+            return []
+        if len(holders) > HOLDERS_MAX:
+            return list(compiled(selector)(self.root))
+        holding = set(holders)
+        found: list[HtmlElement] = []
+        for holder in holders:
+            ancestors = list(holder.iterancestors())
+            if any(a in holding for a in ancestors):
+                continue  # searched with its outermost holder
+            if (ancestors[-1] if ancestors else holder) is not self.root:
+                continue  # removed from the page
+            found.extend(compiled(selector)(holder))
+        return found
+
+
+def _select(root: HtmlElement | SelectorIndex, selector: str) -> list[HtmlElement]:
+    if isinstance(root, SelectorIndex):
+        return root.select(selector)
+    return list(compiled(selector)(root))
+
+
+def select_all(root: HtmlElement | SelectorIndex, selectors: tuple[str, ...]) -> list[HtmlElement]:
+    """Matches of the first selector that matches anything (in ``root``, or in the page a
+    :class:`SelectorIndex` indexes)."""
     for selector in selectors:
-        found: list[HtmlElement] = compiled(selector)(root)
+        found = _select(root, selector)
         if found:
             return found
     return []
 
 
-def select_first(root: HtmlElement, selectors: tuple[str, ...]) -> HtmlElement | None:
+def select_first(
+    root: HtmlElement | SelectorIndex, selectors: tuple[str, ...]
+) -> HtmlElement | None:
     """The first match of the first selector that matches anything."""
     found = select_all(root, selectors)
     return found[0] if found else None

@@ -16,7 +16,7 @@ from crawler.extraction.blocks import prune, read_body
 from crawler.extraction.bodytext import finish_body, same_text
 from crawler.extraction.bylines import looks_like_byline, parse_byline
 from crawler.extraction.captions import GENERIC_CAPTIONS
-from crawler.extraction.dom import compiled, has_text, select_all, select_first, text_of
+from crawler.extraction.dom import has_text, select_all, select_first, text_of
 from crawler.extraction.explain import Candidate, FieldChoice
 from crawler.extraction.lead import shown_description
 from crawler.extraction.markup import author_markup, meta_authors
@@ -29,13 +29,14 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from crawler.extraction.context import PageContext
+    from crawler.extraction.dom import SelectorIndex
     from crawler.outlets import OutletProfile
     from crawler.outlets.base import CmsTemplate
 
 
-def visible_date(root: HtmlElement, selectors: tuple[str, ...]) -> str | None:
+def visible_date(page: SelectorIndex, selectors: tuple[str, ...]) -> str | None:
     """The template's date element: a machine-readable attribute beats the printed text."""
-    element = select_first(root, selectors)
+    element = select_first(page, selectors)
     if element is None:
         return None
     for attribute in ("datetime", "content", "title"):
@@ -48,11 +49,11 @@ def visible_date(root: HtmlElement, selectors: tuple[str, ...]) -> str | None:
 def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> Article | None:
     """The article as the template describes it; None when its body selector finds nothing."""
     template = profile.template
-    root, meta, explain = ctx.root, ctx.meta, ctx.explain
-    body = select_first(root, template.body)
+    root, page, meta, explain = ctx.root, ctx.index, ctx.meta, ctx.explain
+    body = select_first(page, template.body)
     explain.body_source = f"template body selector ({', '.join(template.body)})"
     if body is None or not has_text(body):
-        body = body_after_lead(root, template)
+        body = body_after_lead(page, template)
         if body is None:
             return None
         explain.body_source = (
@@ -60,7 +61,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         )
     base_url = meta.base_href if meta.base_href and same_site(meta.base_href, ctx.url) else ctx.url
 
-    crumbs = [text_of(a) for a in select_all(root, template.category)]
+    crumbs = [text_of(a) for a in select_all(page, template.category)]
     title, title_element = choose_title(
         root,
         meta,
@@ -69,20 +70,21 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
         section_names=tuple(crumbs),
         judge=ctx.judge,
         explain=explain,
+        index=page,
     )
     published = choose_date(
         meta,
         ctx.zone,
-        template_value=visible_date(root, template.published),
+        template_value=visible_date(page, template.published),
         near_headline=lambda: date_near(root, title_element),
         explain=explain,
     )
-    modified = fields.modified(meta, visible_date(root, template.modified), ctx.zone)
-    author_elements = [text_of(e) for e in select_all(root, template.author)]
+    modified = fields.modified(meta, visible_date(page, template.modified), ctx.zone)
+    author_elements = [text_of(e) for e in select_all(page, template.author)]
     byline_after = _following_byline(body)
-    tags = [text_of(a) for a in select_all(root, template.tags)]
+    tags = [text_of(a) for a in select_all(page, template.tags)]
 
-    sapo_element = _lead_element(root, body, template.sapo)
+    sapo_element = _lead_element(page, body, template.sapo)
     sapo = text_of(sapo_element) or None
     if sapo_element is not None and _contains(body, sapo_element):
         sapo_element.drop_tree()
@@ -189,18 +191,18 @@ def _paragraph_text(element: HtmlElement) -> int:
     return total
 
 
-def body_after_lead(root: HtmlElement, template: CmsTemplate) -> HtmlElement | None:
+def body_after_lead(page: SelectorIndex, template: CmsTemplate) -> HtmlElement | None:
     """The body when the template's body selector finds nothing (a redesign renamed it):
     the first element after the template's sapo or headline holding paragraphs of text.
 
     Only the sapo and headline selectors the template names are trusted as anchors (not a
     bare ``h1``), so a page of another kind is not read as an article; an element the
     template prunes (or one inside it) is no body."""
-    pruned = {e for selector in template.prune for e in compiled(selector)(root)}
+    pruned = {e for selector in template.prune for e in page.select(selector)}
     anchors = [
         element
         for selectors in (template.sapo, tuple(s for s in template.title if s != "h1"))
-        for element in select_all(root, selectors)[:1]
+        for element in select_all(page, selectors)[:1]
     ]
     for anchor in anchors:
         node: HtmlElement | None = anchor
@@ -252,14 +254,14 @@ def _following_byline(body: HtmlElement) -> list[str]:
 
 
 def _lead_element(
-    root: HtmlElement, body: HtmlElement, selectors: tuple[str, ...]
+    page: SelectorIndex, body: HtmlElement, selectors: tuple[str, ...]
 ) -> HtmlElement | None:
     """The template's sapo element, when it is a lead: above the body (or at its top) and not
     a teaser in a list (a fallback selector such as ``.sapo`` also matches related teasers)."""
-    for element in select_all(root, selectors):
+    for element in select_all(page, selectors):
         if any(a.tag == "li" for a in element.iterancestors()):
             continue
-        if _contains(body, element) or _precedes(root, element, body):
+        if _contains(body, element) or _precedes(page.root, element, body):
             return element
     return None
 

@@ -12,28 +12,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.extraction.dom import compiled, text_of
+from crawler.extraction.dom import text_of
 from crawler.extraction.structure import GENERIC_ARTICLE_PATTERNS
 from crawler.outlets.base import OutletProfile
 from crawler.outlets.templates import TEMPLATES
 from crawler.urls import fold_host
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
-
+    from crawler.extraction.dom import SelectorIndex
     from crawler.extraction.metadata import PageMetadata
 
 MIN_BODY_CHARS = 200
 """A signature whose body holds less text than this is not trusted (a teaser box)."""
 
 
-def sniff_profile(root: HtmlElement, url: str, meta: PageMetadata) -> OutletProfile | None:
+def sniff_profile(page: SelectorIndex, url: str, meta: PageMetadata) -> OutletProfile | None:
     """A provisional profile when the page carries a known CMS's signature, else None."""
     for template in TEMPLATES:
         for selector in template.signature:
-            if not compiled(selector)(root):
+            if not page.select(selector):
                 continue
-            body = next((e for s in template.body for e in compiled(s)(root)), None)
+            body = next((e for s in template.body for e in page.select(s)), None)
             if body is None or len(text_of(body)) < MIN_BODY_CHARS:
                 continue
             host = fold_host(urlsplit(url).hostname or "")
