@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import http.client
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.extraction import extract_page
+from crawler.extraction.pagekind import NOT_FOUND, says_not_found
 from crawler.fakeoutlets.corpus import Corpus
 from crawler.fakeoutlets.server import FakeOutletServer
 
@@ -134,3 +135,32 @@ def test_article_with_an_embedded_video_stays_an_article() -> None:
     )
     outcome = extract_page(page(head, body), "https://baoxyz.vn/video/lua-xuan-post200306.html")
     assert outcome.article is not None, outcome.failure
+
+
+NOT_FOUND_PHRASES = (
+    "Không tìm thấy trang",
+    "không tìm thấy bài viết",
+    "Bài viết không tồn tại",
+    "Trang bạn truy cập không tồn tại",
+    "Tin này đã bị xoá",
+    "Nội dung đã bị gỡ",
+    "Đường dẫn không tồn tại hoặc đã bị thay đổi",
+    "Lỗi 404",
+    "404 - Not Found",
+    "404",
+    "Page not found",
+    "This page is no longer available",
+    "Thời sự - Báo Cần Thơ",
+    "Tồn kho tăng, giá thép bị ép",
+    "Found 404 reasons",
+)
+
+
+@pytest.mark.parametrize("phrase", NOT_FOUND_PHRASES)
+@pytest.mark.parametrize("case", [str, str.upper, str.lower, str.title])
+def test_not_found_prefilter_agrees_with_the_expression(phrase: str, case: Any) -> None:
+    text = case(phrase)
+    expected = NOT_FOUND.search(text)
+    got = says_not_found(text)
+    assert (got is None) == (expected is None)
+    assert got is None or got.group(0) == expected.group(0)  # type: ignore[union-attr]
