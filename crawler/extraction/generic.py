@@ -20,7 +20,6 @@ these rules names.
 from __future__ import annotations
 
 import re
-from copy import deepcopy
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -109,8 +108,10 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
 
     prune = _prune_xpaths(profile.template.prune) if profile else ()
     explain.body_source = "trafilatura" + (" with the profile's prune selectors" if prune else "")
+    # trafilatura reads (and prunes) its own copy of a tree it is given (bare_extraction
+    # copies it since 2.3), so ``root`` is handed over as is.
     document = trafilatura.bare_extraction(
-        deepcopy(root),
+        root,
         url=url,
         with_metadata=True,
         include_comments=False,
