@@ -406,7 +406,7 @@ def strip_never_text(body: HtmlElement) -> list[PrunedBlock]:
     return pruned
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stats:
     """Text and links of one element's subtree, counted once for the whole body."""
 
@@ -423,33 +423,33 @@ class _Stats:
     """Links to articles of the same outlet."""
 
 
-def _size(text: str | None) -> int:
-    if not text or text.isspace():
-        return 0
-    return len(" ".join(text.split()))
-
-
 def _collect(body: HtmlElement, judge: LinkJudge) -> dict[HtmlElement, _Stats]:
     """Every element's :class:`_Stats` (links classified once per element). The elements
     are visited in reverse document order, which puts every element after its descendants."""
     stats: dict[HtmlElement, _Stats] = {}
+    known = stats.get
     for element in reversed(list(body.iter(etree.Element))):
-        own = _Stats(chars=_size(element.text))
+        # Characters of text: white space runs count as one.
+        text = element.text
+        chars = len(" ".join(text.split())) if text else 0
+        link_chars = same_site = articles = 0
         for child in element:
-            sub = stats.get(child)
+            sub = known(child)
             if sub is not None:
                 if sub.chars:
-                    own.chars += sub.chars + 1
-                own.link_chars += sub.link_chars
-                own.same_site += sub.same_site
-                own.articles += sub.articles
-            own.chars += _size(child.tail)
+                    chars += sub.chars + 1
+                link_chars += sub.link_chars
+                same_site += sub.same_site
+                articles += sub.articles
+            tail = child.tail
+            if tail:
+                chars += len(" ".join(tail.split()))
         if element.tag == "a":
-            own.link_chars = own.chars
+            link_chars = chars
             kind = judge.kind(str(element.get("href") or ""))
-            own.same_site += kind in ("article", "site")
-            own.articles += kind == "article"
-        stats[element] = own
+            same_site += kind in ("article", "site")
+            articles += kind == "article"
+        stats[element] = _Stats(chars, link_chars, same_site, articles)
     return stats
 
 
@@ -469,7 +469,8 @@ def prune_structure(
     if total == 0:
         return pruned
     linked_away = 0
-    stack = [c for c in reversed(body) if isinstance(c.tag, str)]
+    # iterchildren(etree.Element): the children that are elements (no comments), in C
+    stack = list(body.iterchildren(etree.Element, reversed=True))
     while stack:
         element = stack.pop()
         tag = element.tag
@@ -483,7 +484,7 @@ def prune_structure(
                 else:
                     linked_away += own.chars
         if rule is None:
-            stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
+            stack.extend(element.iterchildren(etree.Element, reversed=True))
             continue
         by_links = rule.startswith(LINK_RULES)
         lines = (
