@@ -246,13 +246,28 @@ def _first_text(element: HtmlElement, size: int = 200) -> str:
     return ""
 
 
-def _label_of(element: HtmlElement) -> str | None:
+_INK = re.compile(r"[^\s\u200b\u200c\u200d\ufeff]")
+"""A character :func:`fold` keeps (not white space, not zero-width)."""
+
+
+def _has_text(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> bool:
+    """Whether ``text_of(element)`` is not empty, without reading all of it: an element
+    counted without text has none; else the first piece with a character fold keeps."""
+    own = stats.get(element)
+    if own is not None and not own.chars:
+        return False
+    return any(_INK.search(piece) for piece in element.itertext())
+
+
+def _label_of(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> str | None:
     """The box label the element opens with, if any ("Dòng sự kiện:", "Tin liên quan").
 
     A wrapper whose first child is itself a box is not labelled by that box's label: the box
     is (the wrapper may hold article text after it)."""
     if not (element.text or "").strip():
-        first_child = next((c for c in element if isinstance(c.tag, str) and text_of(c)), None)
+        first_child = next(
+            (c for c in element if isinstance(c.tag, str) and _has_text(c, stats)), None
+        )
         if first_child is not None and first_child.tag in _CONTAINERS:
             return None
     first = _first_text(element)
@@ -324,7 +339,7 @@ def _holds_text_beside(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -
         own = stats.get(child)
         if own is None or own.link_chars >= 0.3 * max(own.chars, 1):
             continue
-        if own.chars >= BESIDE_MIN and _label_of(child) is None:
+        if own.chars >= BESIDE_MIN and _label_of(child, stats) is None:
             return True
         last = child is children[-1] and own.chars and not own.link_chars
         if last and looks_like_byline(text_of(child)):
@@ -528,20 +543,26 @@ def _rule_for(
         return "box addressed to the readers (a promotion)"
     link_chars, same_site, articles = own.link_chars, own.same_site, own.articles
     share = link_chars / max(size, 1)
-    label = _label_of(element)
-    beside = tag in _CONTAINERS and _holds_text_beside(element, stats)
+    label = _label_of(element, stats)
+    container = tag in _CONTAINERS
+    beside: bool | None = None  # _holds_text_beside, read once a rule would apply
     if label is not None:
         rest = size - len(label)
-        if tag in _CONTAINERS and (share >= 0.3 or articles >= 2 or rest <= 0) and not beside:
-            return f"labelled box: {label}"
+        if container and (share >= 0.3 or articles >= 2 or rest <= 0):
+            beside = _holds_text_beside(element, stats)
+            if not beside:
+                return f"labelled box: {label}"
         if tag in _LEAVES and link_chars >= 0.5 * max(rest, 1):
             return f"labelled link: {label}"
-    card = tag in _CONTAINERS or tag == "li"
+    card = container or tag == "li"
     if card and articles and size <= CARD_MAX and _headline_link(element, judge):
         return "related card (a headline linking to another article, and its teaser)"
-    dense = tag in _CONTAINERS and same_site and share >= LINK_DENSE_SHARE and not beside
+    dense = container and same_site and share >= LINK_DENSE_SHARE
     if dense and (_has_block_children(element) or same_site >= 2 or articles):
-        return f"link-dense block ({share:.0%} links, {same_site} to this outlet)"
+        if beside is None:
+            beside = _holds_text_beside(element, stats)
+        if not beside:
+            return f"link-dense block ({share:.0%} links, {same_site} to this outlet)"
     if (
         tag in _LEAVES
         and not _has_block_children(element)
