@@ -105,7 +105,7 @@ class BodyContent:
         return [b for b in self.blocks if b.kind != "image"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Buffer:
     parts: list[str] = field(default_factory=list)
     bold_chars: int = 0
@@ -130,7 +130,9 @@ class _Walker:
     def flush(self) -> None:
         if not self.buffer.parts and not self.buffer.links:
             return  # nothing read since the last flush: the buffer is still a fresh one
-        text = fold("".join(self.buffer.parts))
+        joined = "".join(self.buffer.parts)
+        # Most buffers hold only the white space between two block tags: nothing to fold.
+        text = "" if joined.isspace() else fold(joined)
         if text:
             total = max(self.buffer.total_chars, 1)
             self.blocks.append(
@@ -263,7 +265,8 @@ class _Walker:
 def _is_centred(element: HtmlElement, tag: str) -> bool:
     if tag == "center" or str(element.get("align") or "").lower() == "center":
         return True
-    return bool(_CENTRED.search(str(element.get("style") or "")))
+    style = element.get("style")
+    return style is not None and _CENTRED.search(str(style)) is not None
 
 
 def _kind(tag: str, parent_kind: str) -> str:
