@@ -42,6 +42,8 @@ _SKIP_TAGS = frozenset(
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BOLD_TAGS = frozenset({"strong", "b"})
 _ITALIC_TAGS = frozenset({"em", "i"})
+_FORMATTING_TAGS = _BOLD_TAGS | _ITALIC_TAGS | {"a"}
+_CELL_TAGS = frozenset({"td", "th", "tr"})
 _IMAGE_SOURCES = ("data-src", "data-original", "data-lazy-src", "src")
 CAPTION_MAX_CHARS = 600
 """An element a caption selector matches but holding more text is a wrapper, not a caption."""
@@ -103,7 +105,7 @@ class BodyContent:
         return [b for b in self.blocks if b.kind != "image"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Buffer:
     parts: list[str] = field(default_factory=list)
     bold_chars: int = 0
@@ -111,19 +113,6 @@ class _Buffer:
     italic_chars: int = 0
     total_chars: int = 0
     links: list[str] = field(default_factory=list)
-
-    def add(self, text: str | None, bold: bool, link: bool, italic: bool) -> None:
-        if not text:
-            return
-        self.parts.append(text)
-        size = len(text.strip())
-        self.total_chars += size
-        if bold:
-            self.bold_chars += size
-        if link:
-            self.link_chars += size
-        if italic:
-            self.italic_chars += size
 
 
 class _Walker:
@@ -141,7 +130,9 @@ class _Walker:
     def flush(self) -> None:
         if not self.buffer.parts and not self.buffer.links:
             return  # nothing read since the last flush: the buffer is still a fresh one
-        text = fold("".join(self.buffer.parts))
+        joined = "".join(self.buffer.parts)
+        # Most buffers hold only the white space between two block tags: nothing to fold.
+        text = "" if joined.isspace() else fold(joined)
         if text:
             total = max(self.buffer.total_chars, 1)
             self.blocks.append(
@@ -159,10 +150,23 @@ class _Walker:
         self.buffer = _Buffer()
 
     def add(self, text: str | None) -> None:
-        if text:  # most tails are None: no call for them
-            self.buffer.add(text, self.bold_depth > 0, self.link_depth > 0, self.italic_depth > 0)
+        if not text:
+            return
+        # What the text adds to the block, and to its bold, link and italic shares.
+        buffer = self.buffer
+        buffer.parts.append(text)
+        size = len(text.strip())
+        buffer.total_chars += size
+        if self.bold_depth > 0:
+            buffer.bold_chars += size
+        if self.link_depth > 0:
+            buffer.link_chars += size
+        if self.italic_depth > 0:
+            buffer.italic_chars += size
 
     def walk(self, element: HtmlElement) -> None:
+        # The hottest loop of body reading: self.add() is only called for a text or tail
+        # that is there (most are None), and flush() only when something was read.
         tag = element.tag  # read once: lxml builds the string anew on every access
         if not isinstance(tag, str):
             tag = ""
@@ -172,43 +176,62 @@ class _Walker:
                 if img in self.image_index:
                     self.flush()
                     self.blocks.append(Block(text="", kind="image", image=self.image_index[img]))
-            self.add(element.tail)
+            tail = element.tail
+            if tail:
+                self.add(tail)
             return
         if tag == "br":
             self.flush()
-            self.add(element.tail)
+            tail = element.tail
+            if tail:
+                self.add(tail)
             return
         if tag == "tr" and not _has_block_cells(element):
             self._row(element)
-            self.add(element.tail)
+            tail = element.tail
+            if tail:
+                self.add(tail)
             return
-        is_block = tag in BLOCK_TAGS or tag in ("td", "th", "tr")
+        is_block = tag in BLOCK_TAGS or tag in _CELL_TAGS
         if is_block:
-            self.flush()
+            if self.buffer.parts or self.buffer.links:  # else flush() has nothing to do
+                self.flush()
             self.kind_stack.append(_kind(tag, self.kind_stack[-1]))
-            self.centred_stack.append(_is_centred(element) or self.centred_stack[-1])
+            self.centred_stack.append(_is_centred(element, tag) or self.centred_stack[-1])
             self.element_stack.append(element)
-        bold = tag in _BOLD_TAGS
-        link = tag == "a"
-        italic = tag in _ITALIC_TAGS
-        href = element.get("href") if link else None
-        if href:
-            self.buffer.links.append(str(href).strip())
-        self.bold_depth += bold
-        self.link_depth += link
-        self.italic_depth += italic
-        self.add(element.text)
-        for child in element:
-            self.walk(child)
-        self.bold_depth -= bold
-        self.link_depth -= link
-        self.italic_depth -= italic
+        if tag in _FORMATTING_TAGS:
+            bold = tag in _BOLD_TAGS
+            link = tag == "a"
+            italic = tag in _ITALIC_TAGS
+            href = element.get("href") if link else None
+            if href:
+                self.buffer.links.append(str(href).strip())
+            self.bold_depth += bold
+            self.link_depth += link
+            self.italic_depth += italic
+            text = element.text
+            if text:
+                self.add(text)
+            for child in element:
+                self.walk(child)
+            self.bold_depth -= bold
+            self.link_depth -= link
+            self.italic_depth -= italic
+        else:
+            text = element.text
+            if text:
+                self.add(text)
+            for child in element:
+                self.walk(child)
         if is_block:
-            self.flush()
+            if self.buffer.parts or self.buffer.links:
+                self.flush()
             self.kind_stack.pop()
             self.centred_stack.pop()
             self.element_stack.pop()
-        self.add(element.tail)
+        tail = element.tail
+        if tail:
+            self.add(tail)
 
     def _row(self, row: HtmlElement) -> None:
         """A data table row: its cells joined by " | " (pictures in cells still marked)."""
@@ -232,17 +255,18 @@ class _Walker:
                     text=" | ".join(cells),
                     kind="row",
                     link_share=min(1.0, linked / total),
-                    centred=_is_centred(row) or self.centred_stack[-1],
+                    centred=_is_centred(row, "tr") or self.centred_stack[-1],
                     links=links,
                     element=row,
                 )
             )
 
 
-def _is_centred(element: HtmlElement) -> bool:
-    if str(element.get("align") or "").lower() == "center" or element.tag == "center":
+def _is_centred(element: HtmlElement, tag: str) -> bool:
+    if tag == "center" or str(element.get("align") or "").lower() == "center":
         return True
-    return bool(_CENTRED.search(str(element.get("style") or "")))
+    style = element.get("style")
+    return style is not None and _CENTRED.search(str(style)) is not None
 
 
 def _kind(tag: str, parent_kind: str) -> str:

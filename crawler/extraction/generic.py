@@ -20,12 +20,21 @@ these rules names.
 from __future__ import annotations
 
 import re
-from copy import deepcopy
+from contextlib import suppress
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
+from trafilatura.metadata import (  # extract_metadata's steps
+    examine_meta,
+    extract_author,
+    extract_catstags,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import Extractor
 
 from crawler.extraction import fields
 from crawler.extraction.blocks import Block, BodyContent, read_body
@@ -49,6 +58,7 @@ from crawler.extraction.voting import (
     choose_date,
     choose_title,
     date_near,
+    people,
 )
 from crawler.items import Article
 
@@ -109,13 +119,33 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
 
     prune = _prune_xpaths(profile.template.prune) if profile else ()
     explain.body_source = "trafilatura" + (" with the profile's prune selectors" if prune else "")
+    # trafilatura reads (and prunes) its own copy of a tree it is given (bare_extraction
+    # copies it since 2.3), so ``root`` is handed over as is. Its metadata is read apart, and
+    # only as far as a field is needed (see _TrafilaturaMetadata).
     document = trafilatura.bare_extraction(
-        deepcopy(root),
+        root,
         url=url,
-        with_metadata=True,
+        with_metadata=not url,  # without a URL trafilatura reads the page's own
         include_comments=False,
         prune_xpath=list(prune) or None,
     )
+    # What the fields below may take from trafilatura's metadata (read with the date if that
+    # is needed, else before the structural rules change the tree): the title when no other
+    # source gives one, the authors when no markup or metadata names a person (the byline is
+    # only known later), the categories and tags when the page's metadata declares none.
+    wanted = set(_TrafilaturaMetadata.FIELDS) if explain.thorough else set()
+    if title is None:
+        wanted.add("title")
+    if not any(
+        people(names, ctx.outlet_names)[0]
+        for names in (markup_authors, meta.jsonld_people(), meta_authors(meta))
+    ):
+        wanted.add("author")
+    if fields.category_from([], meta) is None:
+        wanted.add("categories")
+    if not (meta.jsonld_keywords() or meta.all("article:tag")):
+        wanted.add("tags")
+    tmeta = _TrafilaturaMetadata(root, url, document, wanted)
     # Chosen before the structural rules prune the tree: the text near the headline is only
     # read when the metadata leaves the date open.
     published = choose_date(
@@ -123,13 +153,15 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         ctx.zone,
         template_value=None,
         near_headline=lambda: date_near(root, title_element),
-        extra=getattr(document, "date", None),
+        extra=lambda: tmeta.field("date"),
         extra_source="trafilatura date",
         explain=explain,
     )
     raw_lines = [fold(line) for line in (getattr(document, "text", None) or "").split("\n")]
     lines = [_row(line) for line in raw_lines if line]
     lines = [line for line in lines if line]
+    tmeta.read()  # before the structural rules change the tree
+    tmeta.close()
 
     body = next(iter(root.iter("body")), None)
     images: list[ArticleImage] = []
@@ -176,19 +208,22 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
             ("author markup", markup_authors),
             ("json-ld author", meta.jsonld_people()),
             ("meta author", meta_authors(meta)),
-            ("trafilatura author", (getattr(document, "author", None) or "").split(";")),
+            ("trafilatura author", lambda: (tmeta.field("author") or "").split(";")),
         ],
         ctx.outlet_names,
         explain,
     )
-    categories = getattr(document, "categories", None) or []
+    category = fields.category_from([], meta)
+    if category is None:
+        categories = tmeta.field("categories") or []
+        category = categories[0] if categories else None
     tags = (
         meta.jsonld_keywords()
         or meta.all("article:tag")
-        or [t for raw in getattr(document, "tags", None) or [] for t in str(raw).split(",")]
+        or [t for raw in tmeta.field("tags") or [] for t in str(raw).split(",")]
     )
     if title is None:
-        title = fold(getattr(document, "title", None) or "") or None
+        title = fold(tmeta.field("title") or "") or None
     return Article(
         url=url,
         canonical_url=fields.canonical_url(meta, url),
@@ -199,13 +234,80 @@ def extract_generic(ctx: PageContext, version: str) -> Article:
         authors=fields.unique(authors),
         published_at=published.isoformat() if published else None,
         modified_at=modified.isoformat() if modified else None,
-        category=fields.category_from([], meta) or (categories[0] if categories else None),
+        category=category,
         tags=fields.unique(tags),
         images=images,
         language=language,
         slug=fields.slug_of(title),
         extractor_version=version,
     )
+
+
+class _TrafilaturaMetadata:
+    """trafilatura's metadata of the page, as ``bare_extraction(with_metadata=True)`` would
+    have added it to its document, read only as far as the fields used need (reading all of
+    it is a tenth of the generic path's time). It is read from the tree trafilatura was
+    given, so never after :meth:`close` (the structural rules change the tree then). None of
+    it when trafilatura found nothing (its document then had none either)."""
+
+    FIELDS = frozenset({"title", "author", "date", "categories", "tags"})
+
+    def __init__(self, root: HtmlElement, url: str, document: Any, wanted: set[str]) -> None:
+        self._root, self._url, self._wanted = root, url, wanted
+        # Without a URL, bare_extraction was asked for its metadata (it needs the page's).
+        self._document: Any = document if document is None or not url else None
+        settled = self._document is not None or document is None  # nothing to read
+        self._known: frozenset[str] = self.FIELDS if settled else frozenset()
+        self._closed = False
+
+    def read(self, also: str | None = None) -> None:
+        """Read the wanted fields (and ``also``) now, once."""
+        wanted = frozenset(self._wanted | ({also} if also else set()))
+        if wanted <= self._known:
+            return
+        if self._closed:
+            raise RuntimeError("trafilatura's metadata read after the tree changed")
+        try:
+            self._document = self._read(wanted)
+        except (TypeError, ValueError):  # bare_extraction would have found nothing
+            self._document = None
+        self._known = wanted
+
+    def _read(self, wanted: frozenset[str]) -> Any:
+        """These fields as extract_metadata finds them, with bare_extraction's arguments: its
+        steps for them in its order, those for other fields (site name, licence) left out
+        (each step reads the tree, and each field only the steps before it for it)."""
+        root, options = self._root, Extractor(url=self._url, with_metadata=True)
+        document = examine_meta(root)
+        if document.author and " " not in document.author:
+            document.author = None
+        with suppress(Exception):  # as extract_metadata (bugs in its JSON-LD reader)
+            document = extract_meta_json(root, document)
+        if "title" in wanted and not document.title:
+            document.title = extract_title(root)
+        if "author" in wanted and not document.author:
+            document.author = extract_author(root)  # (bare_extraction has no blacklist)
+        if "date" in wanted:
+            if not document.url:
+                document.url = extract_url(root, options.url)
+            date_params = {**options.date_params, "url": document.url}
+            # htmldate's find_date, the one extract_metadata calls (not declared exported)
+            document.date = trafilatura.metadata.find_date(root, **date_params)  # type: ignore[attr-defined]
+        if "categories" in wanted and not document.categories:
+            document.categories = extract_catstags("category", root)
+        if "tags" in wanted and not document.tags:
+            document.tags = extract_catstags("tag", root)
+        document.clean_and_trim()
+        return document
+
+    def close(self) -> None:
+        """The tree is about to change: no reading from here on."""
+        self._closed = True
+
+    def field(self, name: str) -> Any:
+        """One field of the metadata (None if there is none)."""
+        self.read(name)
+        return getattr(self._document, name, None)
 
 
 def _block_pruned(body: HtmlElement, ctx: PageContext) -> dict[str, str]:

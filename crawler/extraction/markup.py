@@ -46,10 +46,13 @@ def _in_article(element: HtmlElement) -> bool:
 
 # Every element AUTHOR_MARKUP can match is one of these or inside one: the selectors are
 # only run inside the outermost of them (one pass over the page instead of one per selector).
+# Written as a union over the attributes (then their elements): only elements that have the
+# attribute are tested, twice as fast as testing seven conditions on every element; a union
+# is in document order without repeats, as ``//*[...]`` is.
 _CANDIDATES = etree.XPath(
-    "//*[contains(@class, 'author') or contains(@class, 'byline') or @itemprop = 'author'"
-    " or @data-role = 'author' or @rel = 'author'"
-    " or contains(@href, '/author/') or contains(@href, '/tac-gia/')]"
+    "//@class[contains(., 'author') or contains(., 'byline')]/.."
+    " | //@itemprop[. = 'author']/.. | //@data-role[. = 'author']/.. | //@rel[. = 'author']/.."
+    " | //@href[contains(., '/author/') or contains(., '/tac-gia/')]/.."
 )
 
 

@@ -367,14 +367,17 @@ def choose_date(
     *,
     template_value: str | None,
     near_headline: Callable[[], str | None],
-    extra: str | None = None,
+    extra: str | Callable[[], str | None] | None = None,
     extra_source: str = "trafilatura",
     explain: Explanation | None = None,
 ) -> ParsedDate | None:
     """The publication date: the most precise source agreeing with the most trusted.
 
     The text near the headline is only read when it could matter (no source gives a time
-    of day yet), or when the explanation is to be thorough."""
+    of day yet), or when the explanation is to be thorough. ``extra`` (the least trusted
+    source) may be given as a function returning a bare date (a day, never a time of day):
+    it is then called only when no other source gave a date (a day can never replace
+    another source's date), or when the explanation is to be thorough."""
     sources: list[tuple[str, str | None]] = [
         ("json-ld datePublished", meta.jsonld_str("datePublished")),
         ("meta published time", meta.first(*_PUBLISHED_META)),
@@ -382,10 +385,15 @@ def choose_date(
     ]
     parsed = [(source, raw, parse_any(raw, zone)) for source, raw in sources if raw]
     timed = any(p is not None and p.precision > Precision.DAY for _, _, p in parsed)
-    late: list[tuple[str, str | None]] = [(extra_source, extra)]
-    if not timed or (explain is not None and explain.thorough):
-        late.insert(0, ("visible text near the headline", near_headline()))
-    parsed += [(source, raw, parse_any(raw, zone)) for source, raw in late if raw]
+    thorough = explain is not None and explain.thorough
+    if not timed or thorough:
+        near = near_headline()
+        if near:
+            parsed.append(("visible text near the headline", near, parse_any(near, zone)))
+    if callable(extra):
+        extra = extra() if thorough or all(p is None for _, _, p in parsed) else None
+    if extra:
+        parsed.append((extra_source, extra, parse_any(extra, zone)))
     best = most_precise([p for _, _, p in parsed])
     if explain is not None:
         winner = next((s for s, _, p in parsed if p is best), None)
