@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import cssselect
 import lxml.html
-from cssselect.parser import Class, CombinedSelector
+from cssselect.parser import Class, CombinedSelector, Hash
 from lxml.cssselect import CSSSelector
 
 from crawler.extraction.charset import Decoded, decode_html
@@ -76,10 +76,11 @@ def compiled(selector: str) -> CSSSelector:
 
 
 @cache
-def leading_class(selector: str) -> str | None:
-    """A class name the selector's first element must carry, when every match lies inside
-    an element with that class: one selector (no comma), joined only by descendant or child
-    combinators (a sibling combinator reaches outside), its first compound naming a class."""
+def leading_key(selector: str) -> tuple[str, str] | None:
+    """``("id", name)`` or ``("class", name)``: an id or class the selector's first element
+    must carry, when every match lies inside an element carrying it. That holds for one
+    selector (no comma) joined only by descendant or child combinators (a sibling
+    combinator reaches outside), its first compound naming an id or a class."""
     try:
         groups = cssselect.parse(selector)
     except cssselect.SelectorError:
@@ -91,11 +92,14 @@ def leading_class(selector: str) -> str | None:
         if tree.combinator not in (" ", ">"):
             return None
         tree = tree.selector
+    found: tuple[str, str] | None = None
     while tree is not None:  # the first compound: a chain of simple selectors
-        if isinstance(tree, Class):
-            return str(tree.class_name)
+        if isinstance(tree, Hash):
+            return ("id", str(tree.id))  # the most selective
+        if isinstance(tree, Class) and found is None:
+            found = ("class", str(tree.class_name))
         tree = getattr(tree, "selector", None)  # not into :not()'s argument
-    return None
+    return found
 
 
 HOLDERS_MAX = 4
@@ -104,40 +108,43 @@ inside each of them."""
 
 
 class SelectorIndex:
-    """A page's elements by class name, read once, so that a selector whose first compound
-    names a class is evaluated only inside the outermost elements carrying that class
-    instead of over the whole document (libxml2 spends about as long testing one class on
-    every element of a page as Python takes to index them all, and a template tries ten
-    selectors or more, most naming a class the page does not have).
+    """A page's elements by id and class name, read once, so that a selector whose first
+    compound names an id or a class is evaluated only inside the outermost elements carrying
+    it instead of over the whole document (libxml2 spends about as long testing one class
+    on every element of a page as Python takes to index them all, and a template tries ten
+    selectors or more, most naming an id or class the page does not have).
 
     Results are those of ``compiled(selector)(root)``, in document order: every match of
-    such a selector lies inside an element with the class, the outermost of those hold
-    disjoint subtrees in document order, and each is searched with the selector itself.
-    Elements removed from the tree since the index was built are skipped; elements must not
-    be added or re-classed (extraction only removes)."""
+    such a selector lies inside an element with the id or class, the outermost of those
+    hold disjoint subtrees in document order, and each is searched with the selector
+    itself. Elements removed from the tree since the index was built are skipped; elements
+    must not be added, re-classed or renamed (extraction only removes)."""
 
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
         by_class: dict[str, list[HtmlElement]] = {}
+        by_id: dict[str, list[HtmlElement]] = {}
         for element in root.iter(lxml.etree.Element):
             names = element.get("class")
-            if not names:
-                continue
-            # str.split() splits on more than XML white space: an element may be listed
-            # under a name it does not carry as a class. Harmless: the selector itself is
-            # run inside each holder and only keeps true matches.
-            for name in names.split():
-                holders = by_class.setdefault(name, [])
-                if not holders or holders[-1] is not element:
-                    holders.append(element)
-        self._by_class = by_class
+            if names:
+                # str.split() splits on more than XML white space: an element may be listed
+                # under a name it does not carry as a class. Harmless: the selector itself
+                # is run inside each holder and only keeps true matches.
+                for name in names.split():
+                    holders = by_class.setdefault(name, [])
+                    if not holders or holders[-1] is not element:
+                        holders.append(element)
+            identifier = element.get("id")
+            if identifier:
+                by_id.setdefault(identifier, []).append(element)
+        self._holders = {"class": by_class, "id": by_id}
 
     def select(self, selector: str) -> list[HtmlElement]:
         """``compiled(selector)(root)``, faster."""
-        name = leading_class(selector)
-        if name is None:
+        key = leading_key(selector)
+        if key is None:
             return list(compiled(selector)(self.root))
-        holders = self._by_class.get(name)
+        holders = self._holders[key[0]].get(key[1])
         if not holders:
             return []
         if len(holders) > HOLDERS_MAX:

@@ -17,7 +17,7 @@ from variant_sets import TEMPLATES as VARIANT_TEMPLATES
 from variant_sets import variant
 
 from benchmarks.real_pages import load_real_pages
-from crawler.extraction.dom import SelectorIndex, compiled, leading_class, parse, remove
+from crawler.extraction.dom import SelectorIndex, compiled, leading_key, parse, remove
 from crawler.outlets import all_profiles
 from crawler.outlets.templates import TEMPLATES
 
@@ -42,6 +42,10 @@ SHAPES = (
     "*",
     "body.detail h1",
     "html .title",
+    "#main",
+    "#main .title",
+    "div#main > p",
+    "#a, #b",
 )
 """Selector shapes beyond the templates' (with class names made up or common)."""
 
@@ -78,6 +82,10 @@ def _page_class_selectors(root: HtmlElement, rng: random.Random, count: int) -> 
         if not name.replace("-", "").replace("_", "").isalnum() or name[0].isdigit():
             continue
         selectors += [f".{name}", f".{name} a", f".{name} > *", f"div.{name} p", f".{name} .{name}"]
+    ids = sorted({str(e.get("id")) for e in root.iter() if e.get("id")})
+    for name in rng.sample(ids, min(count, len(ids))):
+        if name.replace("-", "").replace("_", "").isalnum() and not name[0].isdigit():
+            selectors += [f"#{name}", f"#{name} a", f"div#{name} > *"]
     return selectors
 
 
@@ -106,10 +114,11 @@ def _same(index: SelectorIndex, root: HtmlElement, selectors: list[str]) -> list
 
 def test_the_templates_selectors_are_mostly_accelerated() -> None:
     # Guards the test's point: most selectors take the index's own path.
-    accelerated = [s for s in _template_selectors() if leading_class(s) is not None]
+    accelerated = [s for s in _template_selectors() if leading_key(s) is not None]
     assert len(accelerated) >= 0.5 * len(_template_selectors())
-    assert leading_class(".a ~ .b") is None and leading_class(".a, .b") is None
-    assert leading_class(":not(.a) p") is None and leading_class(".a > .b .c") == "a"
+    assert leading_key(".a ~ .b") is None and leading_key(".a, .b") is None
+    assert leading_key(":not(.a) p") is None and leading_key(".a > .b .c") == ("class", "a")
+    assert leading_key("div.a#main p") == ("id", "main")
 
 
 @pytest.mark.parametrize(("name", "html"), PAGES, ids=[name for name, _ in PAGES])
