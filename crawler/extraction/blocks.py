@@ -16,12 +16,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from crawler.extraction.dom import compiled, remove, text_of
+from crawler.extraction.dom import compiled, has_text, remove, text_of
 from crawler.extraction.text import fold
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
+    from crawler.extraction.dom import SelectorIndex
     from crawler.items import ArticleImage
 
 BLOCK_TAGS = frozenset(
@@ -316,17 +317,21 @@ def _page_host(base_url: str) -> str:
     return (urlsplit(base_url).hostname or "").removeprefix("www.")
 
 
-def prune(body: HtmlElement, selectors: tuple[str, ...]) -> list[tuple[str, HtmlElement]]:
-    """Remove every element matching any of ``selectors`` from inside ``body``.
+def prune(
+    body: HtmlElement, selectors: tuple[str, ...], index: SelectorIndex | None = None
+) -> list[tuple[str, HtmlElement]]:
+    """Remove every element matching any of ``selectors`` from inside ``body`` (found
+    through the page's ``index`` when given).
 
     Returns ``(selector, element)`` for each removed element that held text (for the
     explanation of what was pruned and why)."""
     removed: list[tuple[str, HtmlElement]] = []
     for selector in selectors:
-        for element in compiled(selector)(body):
+        found = index.select(selector, within=body) if index else compiled(selector)(body)
+        for element in found:
             if element is body or element.getparent() is None:
                 continue
-            if text_of(element):
+            if has_text(element):
                 removed.append((selector, element))
             remove(element)
     return removed

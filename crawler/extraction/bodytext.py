@@ -150,7 +150,7 @@ def finish_body(
             rule = "learned boilerplate (recurs on many pages of this outlet)"
         elif learned is not None and learned.is_other_title(text, title):
             rule = "title of another stored article"
-        elif is_furniture(text):
+        elif is_furniture(text, folded=True):
             rule = "furniture line"
         elif text.strip("| ").casefold() in captions:
             rule = "caption repeated as text"

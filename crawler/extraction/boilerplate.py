@@ -83,6 +83,7 @@ def is_stop_heading(text: str) -> bool:
     return heading_key(text) in STOP_HEADINGS
 
 
-def is_furniture(text: str) -> bool:
-    """Whether a line is page furniture (counters, polls, share and comment prompts)."""
-    return bool(_FURNITURE.match(fold(text)))
+def is_furniture(text: str, *, folded: bool = False) -> bool:
+    """Whether a line is page furniture (counters, polls, share and comment prompts);
+    ``folded``: the text is already folded (a :class:`~crawler.extraction.blocks.Block`'s)."""
+    return bool(_FURNITURE.match(text if folded else fold(text)))

@@ -139,24 +139,30 @@ class SelectorIndex:
                 by_id.setdefault(identifier, []).append(element)
         self._holders = {"class": by_class, "id": by_id}
 
-    def select(self, selector: str) -> list[HtmlElement]:
-        """``compiled(selector)(root)``, faster."""
+    def select(self, selector: str, within: HtmlElement | None = None) -> list[HtmlElement]:
+        """``compiled(selector)(root)``, faster; with ``within`` (an element of the page),
+        ``compiled(selector)(within)``: the selector's first element is ``within`` or
+        inside it."""
+        context = self.root if within is None else within
         key = leading_key(selector)
         if key is None:
-            return list(compiled(selector)(self.root))
+            return list(compiled(selector)(context))
         holders = self._holders[key[0]].get(key[1])
         if not holders:
             return []
         if len(holders) > HOLDERS_MAX:
-            return list(compiled(selector)(self.root))
+            return list(compiled(selector)(context))
         holding = set(holders)
         found: list[HtmlElement] = []
         for holder in holders:
             ancestors = list(holder.iterancestors())
             if any(a in holding for a in ancestors):
                 continue  # searched with its outermost holder
-            if (ancestors[-1] if ancestors else holder) is not self.root:
-                continue  # removed from the page
+            if within is None:
+                if (ancestors[-1] if ancestors else holder) is not self.root:
+                    continue  # removed from the page
+            elif holder is not within and not any(a is within for a in ancestors):
+                continue  # outside ``within`` (or removed from it)
             found.extend(compiled(selector)(holder))
         return found
 

@@ -91,7 +91,7 @@ def extract_profiled(ctx: PageContext, profile: OutletProfile, version: str) -> 
 
     never = strip_never_text(body)
     explain.pruned.extend(never)
-    for selector, element in prune(body, template.prune):
+    for selector, element in prune(body, template.prune, page):
         explain.prune(f"template prune selector {selector}", text_of(element))
     explain.pruned.extend(prune_structure(body, ctx.judge))
     lead_picture = _lead_picture(body)

@@ -42,6 +42,7 @@ SHAPES = (
     "*",
     "body.detail h1",
     "html .title",
+    "html body .title",
     "#main",
     "#main .title",
     "div#main > p",
@@ -103,12 +104,19 @@ SELECTORS = [*_template_selectors(), *SHAPES]
 
 
 def _same(index: SelectorIndex, root: HtmlElement, selectors: list[str]) -> list[str]:
+    """Selectors for which the index differs from the CSS selector, on the whole page and
+    inside its body (``within``)."""
+    body = next(root.iter("body"))
     wrong = []
     for selector in selectors:
-        expected = list(compiled(selector)(root))
-        got = index.select(selector)
-        if len(got) != len(expected) or any(g is not e for g, e in zip(got, expected, strict=True)):
-            wrong.append(f"{selector!r}: {len(got)} matches, expected {len(expected)}")
+        for within in (None, body):
+            expected = list(compiled(selector)(root if within is None else within))
+            got = index.select(selector, within=within)
+            same = len(got) == len(expected) and all(
+                g is e for g, e in zip(got, expected, strict=True)
+            )
+            if not same:
+                wrong.append(f"{selector!r} within {within}: {len(got)}, not {len(expected)}")
     return wrong
 
 
