@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -71,15 +70,26 @@ def extractor_version(
     if profile is None:
         version = f"{EXTRACTOR_VERSION}+generic.trafilatura-{trafilatura.__version__}"
     else:
-        version = _profile_version(profile.name, repr(profile), profile.template.name)
+        version = _profile_version(profile)
     digest = learned.digest if learned is not None else ""
     return f"{version}.lb-{digest}" if digest else version
 
 
-@cache
-def _profile_version(name: str, description: str, template: str) -> str:
-    digest = hashlib.sha256(description.encode("utf-8")).hexdigest()[:10]
-    return f"{EXTRACTOR_VERSION}+{template}.{digest}"
+_PROFILE_VERSIONS: dict[int, tuple[OutletProfile, str]] = {}
+"""Version by profile object (a profile holds a dict, so it cannot be a cache key itself;
+its repr, the digest's input, takes longer than many an extraction step)."""
+
+
+def _profile_version(profile: OutletProfile) -> str:
+    known = _PROFILE_VERSIONS.get(id(profile))
+    if known is not None and known[0] is profile:
+        return known[1]
+    digest = hashlib.sha256(repr(profile).encode("utf-8")).hexdigest()[:10]
+    version = f"{EXTRACTOR_VERSION}+{profile.template.name}.{digest}"
+    if len(_PROFILE_VERSIONS) >= 4096:  # profiles made on the fly (tests): keep it bounded
+        _PROFILE_VERSIONS.clear()
+    _PROFILE_VERSIONS[id(profile)] = (profile, version)  # the entry keeps the id taken
+    return version
 
 
 def _sniffed_version(profile: OutletProfile, learned: LearnedBoilerplate | None) -> str:

@@ -53,7 +53,11 @@ def parse_document(
 
 @cache
 def _parser() -> lxml.html.HTMLParser:
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    # collect_ids=False: no hash table of the ids (XPath's id() is never used; "#x" in a CSS
+    # selector compares the attribute).
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False
+    )
     # Every element an HtmlElement, chosen in C: lxml.html's default lookup calls a Python
     # method each time an element is first touched from Python (about 7 % of an extraction
     # walking the tree several times); the form-specific element classes it would pick
