@@ -94,15 +94,17 @@ TARGET_REAL_AUTHORS = 0.95
 TARGET_REAL_CAPTIONS = 0.90
 TARGET_FIXTURE_F1 = 0.98
 TARGET_BENCHMARK_F1 = 0.965
-TARGET_FIXTURE_SPEEDUP = 3.4
-"""Profiled pages: the project at least this many times as fast as bare trafilatura (the
-ratio the README gave before issue 9; the issue asks for "today's, about 5×")."""
+TARGET_PROFILED_SPEEDUP = 5.0
+"""Real article pages read through an outlet profile: the project at least this many times
+as fast as bare trafilatura (issue 9: "throughput on real pages at least today's (about 5×
+bare trafilatura with a profile)"). The generated fixtures' ratio is reported beside it: it
+was the stand-in for this target while no real page of a profiled outlet was measured."""
 
 TARGETS_LINE = (
     "Targets: real article pages F1 ≥ 0.98 with 0 leaks, title and date 100%, authors ≥ 95%, "
     "captions ≥ 90%, every non-article refused; variants 0 leaks; fixtures F1 ≥ 0.98, 0 leaks, "
     "100% title/date/author; benchmark F1 ≥ 0.965 and ≥ trafilatura's; fundus F1 ≥ "
-    "trafilatura's; profiled pages (fixtures) ≥ 3.4× trafilatura's speed"
+    "trafilatura's; real pages read through a profile ≥ 5× trafilatura's speed"
 )
 
 
@@ -137,6 +139,8 @@ class Answer:
     captions: list[str | None] = field(default_factory=list)
     refused: bool = False
     """The system said the page is not an article."""
+    path: str | None = None
+    """How the project read the page ("profile ...", "sniffed template ...", "generic")."""
 
 
 @dataclass
@@ -146,6 +150,8 @@ class Run:
     answers: list[Answer]
     seconds: float
     errors: list[str]
+    per_page: list[float] = field(default_factory=list)
+    """CPU seconds of each page's extraction call."""
 
 
 # --- systems -------------------------------------------------------------------------------
@@ -172,6 +178,7 @@ def load_project_system() -> tuple[Callable[[Page], Answer] | None, str]:
             authors=list(article.authors or []),
             captions=[image["caption"] for image in article.images],
             refused=outcome.article is None,
+            path=outcome.explanation.path if outcome.explanation else None,
         )
 
     return run, "crawler.extraction.extract_page"
@@ -203,21 +210,21 @@ def run_system(
             system(pages[0])
     answers: list[Answer] = []
     errors: list[str] = []
-    seconds = 0.0
+    per_page: list[float] = []
     for page in pages:
         start = time.process_time()
         try:
             answer = system(page)
         except Exception as exc:
-            seconds += time.process_time() - start
+            per_page.append(time.process_time() - start)
             errors.append(f"{page.id}: {type(exc).__name__}: {exc}")
             if verbose:
                 print(traceback.format_exc(), file=sys.stderr)
             answer = Answer()
         else:
-            seconds += time.process_time() - start
+            per_page.append(time.process_time() - start)
         answers.append(answer)
-    return Run(answers=answers, seconds=seconds, errors=errors)
+    return Run(answers=answers, seconds=sum(per_page), errors=errors, per_page=per_page)
 
 
 # --- data sets -----------------------------------------------------------------------------
@@ -418,6 +425,9 @@ def score_run(pages: Sequence[Page], run: Run, verbose: bool, label: str) -> dic
         "seconds": run.seconds,
         "pages_per_second": len(pages) / run.seconds if run.seconds > 0 else None,
         "errors": len(run.errors),
+        "per_page": run.per_page,
+        "paths": [answer.path for answer in run.answers],
+        "kinds": [page.kind for page in pages],
     }
     for error in run.errors:
         print(f"  {label}: error on {error}", file=sys.stderr)
@@ -565,6 +575,24 @@ def throughput_ratio(
     return trafilatura_seconds / project_seconds
 
 
+def path_ratio(results: dict[str, dict[str, dict[str, Any] | None]], prefix: str) -> float | None:
+    """Project speed over trafilatura's on the real article pages the project read through
+    a path starting with ``prefix`` ("profile", "sniffed", "generic"), from the per-page
+    times of both runs."""
+    project = results.get(REAL, {}).get(PROJECT)
+    baseline = results.get(REAL, {}).get(TRAFILATURA)
+    if project is None or baseline is None:
+        return None
+    chosen = [
+        index
+        for index, (path, kind) in enumerate(zip(project["paths"], project["kinds"], strict=True))
+        if kind == "real" and path is not None and path.startswith(prefix)
+    ]
+    ours = sum(project["per_page"][index] for index in chosen)
+    theirs = sum(baseline["per_page"][index] for index in chosen)
+    return theirs / ours if chosen and ours > 0 else None
+
+
 def evaluate_targets(
     results: dict[str, dict[str, dict[str, Any] | None]],
 ) -> list[tuple[str, str, str]]:
@@ -631,10 +659,10 @@ def evaluate_targets(
             project["f1"] >= baseline["f1"],
             f"{project['f1']:.4f} vs {baseline['f1']:.4f}",
         )
-    ratio = throughput_ratio(results, [FIXTURES])
+    ratio = path_ratio(results, "profile")
     add(
-        "profiled pages ≥ 3.4× trafilatura's speed",
-        None if ratio is None else ratio >= TARGET_FIXTURE_SPEEDUP,
+        "real pages read through a profile ≥ 5× trafilatura's speed",
+        None if ratio is None else ratio >= TARGET_PROFILED_SPEEDUP,
         _fmt(ratio, "ratio") + "×" if ratio is not None else "not measured",
     )
     return targets
@@ -794,6 +822,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     parts = [f"{dataset} {_fmt(ratio, 'ratio')}×" for dataset, ratio in ratios.items()]
     print("Throughput project/trafilatura: " + ", ".join(parts))
+    if REAL in results:
+        by_path = [
+            f"{name} {_fmt(path_ratio(results, prefix), 'ratio')}×"
+            for name, prefix in (
+                ("through a profile", "profile"),
+                ("through a sniffed template", "sniffed"),
+                ("generic path", "generic"),
+            )
+        ]
+        print("Real article pages, project/trafilatura: " + ", ".join(by_path))
     print()
     print(TARGETS_LINE)
     for name, status, measured in targets:
