@@ -131,8 +131,10 @@ def _context(
     root, decoded = parse_document(html, content_type)
     explain.decoding = f"{decoded.encoding} ({decoded.source})"
     meta = read_metadata(root, url)
-    index = SelectorIndex(root)
     profile = profile_for_url(url)
+    # A profiled page runs a dozen template selectors (the index pays); another page only
+    # the CMS signatures, which most pages lack.
+    index = SelectorIndex(root, eager=profile is not None)
     sniffed = False
     if profile is None:
         profile = sniff_profile(index, url, meta)

@@ -106,6 +106,9 @@ def leading_key(selector: str) -> tuple[str, str] | None:
     return found
 
 
+_CLASS_VALUES = lxml.etree.XPath("//@class", smart_strings=False)
+_ID_VALUES = lxml.etree.XPath("//@id", smart_strings=False)
+
 HOLDERS_MAX = 4
 """Above this many elements with the class, one pass over the page is cheaper than a search
 inside each of them."""
@@ -122,10 +125,30 @@ class SelectorIndex:
     such a selector lies inside an element with the id or class, the outermost of those
     hold disjoint subtrees in document order, and each is searched with the selector
     itself. Elements removed from the tree since the index was built are skipped; elements
-    must not be added, re-classed or renamed (extraction only removes)."""
+    must not be added, re-classed or renamed (extraction only removes).
 
-    def __init__(self, root: HtmlElement) -> None:
+    ``eager=False`` defers the index until a selector names an id or class the page has:
+    only the page's attribute values are read before (much cheaper than the index), which
+    is all a page of an unknown outlet needs when no CMS signature is on it."""
+
+    def __init__(self, root: HtmlElement, *, eager: bool = True) -> None:
         self.root = root
+        self._holders: dict[str, dict[str, list[HtmlElement]]] | None = None
+        self._present: dict[str, set[str]] | None = None
+        if eager:
+            self._build()
+
+    def _has(self, kind: str, name: str) -> bool:
+        """Whether an element of the page (as it was first read) carries the id or class."""
+        if self._holders is not None:
+            return name in self._holders[kind]
+        if self._present is None:
+            classes = {n for value in _CLASS_VALUES(self.root) for n in str(value).split()}
+            self._present = {"class": classes, "id": {str(v) for v in _ID_VALUES(self.root)}}
+        return name in self._present[kind]
+
+    def _build(self) -> dict[str, dict[str, list[HtmlElement]]]:
+        root = self.root
         by_class: dict[str, list[HtmlElement]] = {}
         by_id: dict[str, list[HtmlElement]] = {}
         for element in root.iter(lxml.etree.Element):
@@ -142,6 +165,7 @@ class SelectorIndex:
             if identifier:
                 by_id.setdefault(identifier, []).append(element)
         self._holders = {"class": by_class, "id": by_id}
+        return self._holders
 
     def select(self, selector: str, within: HtmlElement | None = None) -> list[HtmlElement]:
         """``compiled(selector)(root)``, faster; with ``within`` (an element of the page),
@@ -151,7 +175,10 @@ class SelectorIndex:
         key = leading_key(selector)
         if key is None:
             return list(compiled(selector)(context))
-        holders = self._holders[key[0]].get(key[1])
+        if self._holders is None and not self._has(*key):
+            return []  # nothing carries it: no index needed
+        index = self._holders if self._holders is not None else self._build()
+        holders = index[key[0]].get(key[1])
         if not holders:
             return []
         if len(holders) > HOLDERS_MAX:

@@ -129,11 +129,12 @@ def test_the_templates_selectors_are_mostly_accelerated() -> None:
     assert leading_key("div.a#main p") == ("id", "main")
 
 
+@pytest.mark.parametrize("eager", [True, False], ids=["eager", "lazy"])
 @pytest.mark.parametrize(("name", "html"), PAGES, ids=[name for name, _ in PAGES])
-def test_index_gives_what_the_selector_gives(name: str, html: str | bytes) -> None:
+def test_index_gives_what_the_selector_gives(name: str, html: str | bytes, eager: bool) -> None:
     rng = random.Random(name)
     root = parse(html)
-    index = SelectorIndex(root)
+    index = SelectorIndex(root, eager=eager)
     selectors = [*SELECTORS, *_page_class_selectors(root, rng, 12)]
     matched = sum(1 for s in selectors if compiled(s)(root))
     assert matched >= 5, "the page should match some of the selectors"
