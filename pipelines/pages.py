@@ -180,7 +180,11 @@ class PageLedger:
         if frontier is not None and window is not None and self.writer.fatal is None:
             await self._ledger_counts(self.writer, frontier, window)
         counts = RunCounts.from_stats(stats.get_stats())
-        status = run_status(reason, counts)
+        # A database outage that outlasted ARCHIVE_DB_OUTAGE_MAX while the run was closing
+        # (every page fetched, the last batches not written) fails the run as much as one
+        # that stopped the crawl: its close reason is still "finished".
+        fatal = self.writer.fatal is not None and reason != SHUTDOWN
+        status = run_status(STORAGE_FAILED if fatal else reason, counts)
         stats.set_value("archive/run/status", status)
         await maybe_deferred_to_future(
             deferToThread(storage_writer.release, self.crawler, status, stats.get_stats(), timeout)
