@@ -120,10 +120,15 @@ def build(data_dir: Path, count: int) -> tuple[str, list[tuple[str, int, int]]]:
         ):
             ops.append(("page", record, now))
             try:
-                item = future.result()
-                ops.append(("article", item, now))
+                outcome = future.result()  # a PageOutcome (EXTRACT is extract_page)
             except Exception as exc:
                 ops.append(("failure", ExtractionFailure(page_url, str(exc)), now))
+                continue
+            if outcome.article is not None:
+                ops.append(("article", outcome.article, now))
+            else:
+                reason = outcome.failure or "not an article"
+                ops.append(("failure", ExtractionFailure(page_url, reason), now))
         with engine.begin() as conn:
             repo.store_batch(conn, ops, run_id)
         repo.commit_caches()
