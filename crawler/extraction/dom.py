@@ -11,7 +11,7 @@ from cssselect.parser import Class, CombinedSelector, Hash
 from lxml.cssselect import CSSSelector
 
 from crawler.extraction.charset import Decoded, decode_html
-from crawler.extraction.text import fold, nfc
+from crawler.extraction.text import fold, has_ink, nfc
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -139,9 +139,8 @@ class SelectorIndex:
             self._build()
 
     def _has(self, kind: str, name: str) -> bool:
-        """Whether an element of the page (as it was first read) carries the id or class."""
-        if self._holders is not None:
-            return name in self._holders[kind]
+        """Whether an element of the page (as it was first read) carries the id or class
+        (asked before the index is built)."""
         if self._present is None:
             classes = {n for value in _CLASS_VALUES(self.root) for n in str(value).split()}
             self._present = {"class": classes, "id": {str(v) for v in _ID_VALUES(self.root)}}
@@ -232,7 +231,7 @@ def text_of(element: HtmlElement | None) -> str:
 def has_text(element: HtmlElement) -> bool:
     """Whether :func:`text_of` the element would not be empty, read only up to the first
     piece of text that is not white space (a whole body is not joined and folded for it)."""
-    return any(fold(piece) for piece in element.itertext())
+    return any(has_ink(piece) for piece in element.itertext())
 
 
 def remove(element: HtmlElement) -> None:

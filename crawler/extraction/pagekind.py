@@ -189,8 +189,9 @@ def read_signals(
     root: HtmlElement, meta: PageMetadata, judge: LinkJudge, *, positions: bool = True
 ) -> PageSignals:
     """The page's kind signals (call before anything prunes the tree). ``positions=False``
-    skips numbering the page's elements (``LinkLayout.order``), which only the generic
-    path's :func:`listing_evidence` uses: pages of an outlet with a profile do without."""
+    (pages of an outlet with a profile) skips the link layout, which only the generic path's
+    :func:`listing_evidence` uses: the page's link addresses are kept, judged only if the
+    article-link count is asked for."""
     classes = " ".join(str(e.get("class") or "") for e in (root, *root.iter("body"))).lower()
     video = audio = False
     # A player only counts on a page its URL, metadata or layout calls a video/podcast page

@@ -34,7 +34,7 @@ from lxml import etree
 from crawler.extraction.blocks import prune, read_lines
 from crawler.extraction.boilerplate import is_stop_heading
 from crawler.extraction.bylines import looks_like_byline
-from crawler.extraction.dom import remove, text_of
+from crawler.extraction.dom import has_text, remove, text_of
 from crawler.extraction.text import fold
 from crawler.urls import fold_host
 
@@ -246,17 +246,13 @@ def _first_text(element: HtmlElement, size: int = 200) -> str:
     return ""
 
 
-_INK = re.compile(r"[^\s\u200b\u200c\u200d\ufeff]")
-"""A character :func:`fold` keeps (not white space, not zero-width)."""
-
-
 def _has_text(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> bool:
     """Whether ``text_of(element)`` is not empty, without reading all of it: an element
     counted without text has none; else the first piece with a character fold keeps."""
     own = stats.get(element)
     if own is not None and not own.chars:
         return False
-    return any(_INK.search(piece) for piece in element.itertext())
+    return has_text(element)
 
 
 def _label_of(element: HtmlElement, stats: dict[HtmlElement, _Stats]) -> str | None:

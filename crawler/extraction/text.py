@@ -29,6 +29,15 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+_INK = re.compile(r"[^\s\u200b\u200c\u200d\ufeff]")
+"""A character :func:`fold` keeps (not white space, not zero-width)."""
+
+
+def has_ink(text: str) -> bool:
+    """Whether :func:`fold` of ``text`` would not be empty (without folding it)."""
+    return _INK.search(text) is not None
+
+
 def unescape(text: str) -> str:
     """HTML character references decoded: JSON-LD written by templates often holds
     "NH&#7852;T" where it means "NHẬT"."""
