@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         sums[1] += t["ours"]
         sums[2] += bare
     print()
-    for name, (old_sum, new_sum, bare_sum) in sorted(totals.items()):
+    totals["all real article pages"] = [sum(t[i] for t in list(totals.values())) for i in range(3)]
+    for name, (old_sum, new_sum, bare_sum) in totals.items():
         line = f"{name}: now {bare_sum / new_sum:.2f}× trafilatura"
         if before:
             line += f", before {bare_sum / old_sum:.2f}× (now/before time {new_sum / old_sum:.2f})"

@@ -40,15 +40,32 @@ def parse_document(
     # string downstream sees composed Vietnamese letters (windows-1258 text, for one, is
     # written with combining tone marks).
     text = nfc(decoded.text)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): no copy of the page
         raise PageParseError("empty document")
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_parser())
+        root = lxml.html.document_fromstring(_utf8_of(html, decoded, text), parser=_parser())
     except (ValueError, lxml.etree.ParserError) as exc:
         raise PageParseError(f"not parseable as HTML: {exc}") from exc
     if root is None or len(root) == 0:
         raise PageParseError("no elements in document")
     return root, decoded
+
+
+def _utf8_of(html: str | bytes, decoded: Decoded, text: str) -> bytes:
+    """``text`` as UTF-8 for the parser: the page's own bytes when they are exactly that
+    (UTF-8 without a byte-order mark, decoded without a replaced byte, already NFC), which
+    spares re-encoding the whole page."""
+    if (
+        isinstance(html, bytes)
+        and decoded.encoding == "utf-8"
+        and decoded.source != "bom"
+        # nfc() returns its argument itself when the text is already NFC; a U+FFFD may stand
+        # for an invalid byte the decoder replaced, so the bytes would differ.
+        and text is decoded.text
+        and "\ufffd" not in text
+    ):
+        return html
+    return text.encode("utf-8")
 
 
 @cache
@@ -142,7 +159,7 @@ class SelectorIndex:
         """Whether an element of the page (as it was first read) carries the id or class
         (asked before the index is built)."""
         if self._present is None:
-            classes = {n for value in _CLASS_VALUES(self.root) for n in str(value).split()}
+            classes = set(" ".join(_CLASS_VALUES(self.root)).split())
             self._present = {"class": classes, "id": {str(v) for v in _ID_VALUES(self.root)}}
         return name in self._present[kind]
 
