@@ -136,27 +136,34 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     """Collect JSON-LD, meta tags, canonical and base links of a parsed page."""
     meta = PageMetadata()
     objects: list[dict[str, Any]] = []
-    for script in root.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            objects.extend(_walk_jsonld(json.loads(script.text or "", strict=False)))
-        except (ValueError, RecursionError):
-            continue  # a broken JSON-LD block is common; the other sources remain
+    base: HtmlElement | None = None
+    title: HtmlElement | None = None
+    # One pass over the page for the five tags (libxml2 filters them), not one per tag.
+    for element in root.iter("script", "meta", "link", "base", "title"):
+        tag = element.tag
+        if tag == "script":
+            if (element.get("type") or "").strip().lower() != "application/ld+json":
+                continue
+            try:
+                objects.extend(_walk_jsonld(json.loads(element.text or "", strict=False)))
+            except (ValueError, RecursionError):
+                continue  # a broken JSON-LD block is common; the other sources remain
+        elif tag == "meta":
+            key = element.get("property") or element.get("name") or element.get("itemprop")
+            content = element.get("content")
+            if key and content is not None:
+                meta.meta.setdefault(key.strip().lower(), []).append(content)
+        elif tag == "link":
+            rel = (element.get("rel") or "").lower().split()
+            if "canonical" in rel and element.get("href") and meta.canonical is None:
+                meta.canonical = urljoin(url, element.get("href", "").strip())
+        elif tag == "base":
+            base = element if base is None else base  # the first one counts
+        elif title is None:
+            title = element
     meta.jsonld = _pick_article(objects)
-    for tag in root.iter("meta"):
-        key = tag.get("property") or tag.get("name") or tag.get("itemprop")
-        content = tag.get("content")
-        if key and content is not None:
-            meta.meta.setdefault(key.strip().lower(), []).append(content)
-    for link in root.iter("link"):
-        rel = (link.get("rel") or "").lower().split()
-        if "canonical" in rel and link.get("href") and meta.canonical is None:
-            meta.canonical = urljoin(url, link.get("href", "").strip())
-    base = next(iter(root.iter("base")), None)
     if base is not None and base.get("href"):
         meta.base_href = urljoin(url, base.get("href", "").strip())
     meta.html_lang = fold_or_none(root.get("lang"))
-    title = next(iter(root.iter("title")), None)
     meta.title_tag = fold_or_none(title.text_content()) if title is not None else None
     return meta
