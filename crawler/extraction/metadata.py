@@ -158,7 +158,8 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
             if "canonical" in rel and element.get("href") and meta.canonical is None:
                 meta.canonical = urljoin(url, element.get("href", "").strip())
         elif tag == "base":
-            base = element if base is None else base  # the first one counts
+            if base is None:  # the first one counts, as for the title
+                base = element
         elif title is None:
             title = element
     meta.jsonld = _pick_article(objects)

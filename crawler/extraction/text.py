@@ -60,9 +60,7 @@ def fold(text: str) -> str:
     # ASCII text is already NFC and holds no zero-width character: most pieces of a page's
     # markup (class names, numbers, links) skip both checks.
     if not text.isascii():
-        # (nfc() inlined for the short pieces fold mostly sees: it is called thousands of
-        # times per page)
-        text = unicodedata.normalize("NFC", text) if len(text) <= 2 * NFC_PIECE else nfc(text)
+        text = nfc(text)
         if _ZERO_WIDTH.search(text) is not None:
             text = _ZERO_WIDTH.sub(" ", text)
     return " ".join(text.split())
