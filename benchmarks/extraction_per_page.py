@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         sums[1] += t["ours"]
         sums[2] += bare
     print()
-    totals["all real article pages"] = [sum(t[i] for t in list(totals.values())) for i in range(3)]
+    totals["all real article pages"] = [sum(c) for c in zip(*totals.values(), strict=True)]
     for name, (old_sum, new_sum, bare_sum) in totals.items():
         line = f"{name}: now {bare_sum / new_sum:.2f}× trafilatura"
         if before:

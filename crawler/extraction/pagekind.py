@@ -404,16 +404,15 @@ def classify(
     )
     # The links are only counted when they can decide (their count is the costly signal).
     links = signals.article_links if not article.body or not (own_date or shown_title) else None
-    if links is not None and links >= LISTING_LINKS and not article.body:
-        return PageKind(
-            "listing", f"no text of its own besides {links} links to articles, no JSON-LD article"
-        )
     if links is not None and links >= LISTING_LINKS:
-        return PageKind(
-            "listing",
-            f"{links} links to articles, no headline of its own, no publication date "
-            "of its own, no JSON-LD article",
-        )
+        if not article.body:
+            reason = f"no text of its own besides {links} links to articles, no JSON-LD article"
+        else:
+            reason = (
+                f"{links} links to articles, no headline of its own, no publication date "
+                "of its own, no JSON-LD article"
+            )
+        return PageKind("listing", reason)
     if not article.title or not article.body:
         missing = ", ".join(f for f in ("title", "body") if not getattr(article, f))
         return PageKind("empty", f"no {missing} found")
